@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright 2026, libminiasync developers */
+
+/*
+ * data_mover_sync.c -- the synchronous mover: op_start performs the whole
+ * operation in the polling thread, so a future completes on its first
+ * poll. It keeps no per-operation state: the operation itself says all,
+ * so op_new hands out the mover's address and never fails.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "mem_ops.h"
+#include "libminiasync/data_mover_sync.h"
+
+struct data_mover_sync {
+	struct vdm vdm; /* first: the vdm's address is the mover's */
+};
+
+static void *
+sync_op_new(struct vdm *vdm, const enum vdm_operation_type type)
+{
+	(void)type;
+	return vdm;
+}
+
+static int
+sync_op_start(void *data, const struct vdm_operation *operation,
+	struct future_notifier *n)
+{
+	(void)data;
+	if (n != NULL)
+		n->notifier_used = FUTURE_NOTIFIER_NONE;
+	ma_mem_operation_run(operation, &ma_mem_fns_default);
+	return 0;
+}
+
+/* Whatever was started is finished: op_start did all the work. */
+static enum future_state
+sync_op_check(void *data, const struct vdm_operation *operation)
+{
+	(void)data;
+	(void)operation;
+	return FUTURE_STATE_COMPLETE;
+}
+
+static void
+sync_op_delete(void *data, const struct vdm_operation *operation,
+	struct vdm_operation_output *output)
+{
+	(void)data;
+	ma_mem_operation_output(operation, output);
+}
+
+static const struct vdm sync_vdm = {
+	.op_new = sync_op_new,
+	.op_delete = sync_op_delete,
+	.op_start = sync_op_start,
+	.op_check = sync_op_check,
+	.capabilities = MA_MEM_CAPABILITIES,
+	.has_property = NULL,
+};
+
+MA_EXPORT struct data_mover_sync *
+data_mover_sync_new(void)
+{
+	struct data_mover_sync *dms = malloc(sizeof(*dms));
+
+	if (dms == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	dms->vdm = sync_vdm;
+	return dms;
+}
+
+MA_EXPORT struct vdm *
+data_mover_sync_get_vdm(struct data_mover_sync *dms)
+{
+	return &dms->vdm;
+}
+
+MA_EXPORT void
+data_mover_sync_delete(struct data_mover_sync *dms)
+{
+	free(dms);
+}

@@ -1,0 +1,34 @@
+# lib/local.mk -- the library, its public headers and pkg-config files.
+
+include_HEADERS = include/libminiasync.h
+libminiasyncincludedir = $(includedir)/libminiasync
+libminiasyncinclude_HEADERS = \
+	include/libminiasync/data_mover_sync.h \
+	include/libminiasync/data_mover_threads.h \
+	include/libminiasync/future.h \
+	include/libminiasync/runtime.h \
+	include/libminiasync/vdm.h
+
+pkgconfig_DATA = lib/miniasync.pc lib/libminiasync.pc
+
+ma_lib_sources = \
+	lib/data_mover_sync.c \
+	lib/internal.h \
+	lib/mem_ops.c \
+	lib/mem_ops.h \
+	lib/park.c \
+	lib/park.h \
+	lib/runtime.c
+
+lib_LTLIBRARIES += lib/libminiasync.la
+lib_libminiasync_la_SOURCES = $(ma_lib_sources)
+lib_libminiasync_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
+lib_libminiasync_la_LIBADD = $(PTHREAD_LIBS)
+lib_libminiasync_la_LDFLAGS = -version-info $(LT_VERSION_INFO) -no-undefined
+EXTRA_lib_libminiasync_la_DEPENDENCIES = lib/libminiasync.map
+if HAVE_VERSION_SCRIPT
+lib_libminiasync_la_LDFLAGS += \
+	-Wl,--version-script=$(top_srcdir)/lib/libminiasync.map
+endif
+
+EXTRA_DIST += lib/libminiasync.map lib/miniasync.pc.in

@@ -1,0 +1,1 @@
+# man/local.mk -- the manual, sections 3 and 7.

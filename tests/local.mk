@@ -1,0 +1,1 @@
+# tests/local.mk -- the test suites, run by 'make check'.
