@@ -1,1 +1,46 @@
 # tests/local.mk -- the test suites, run by 'make check'.
+#
+# A Check suite is tests/NAME.c defining test_suite(); add it to
+# ma_check_suites below. Scripts go in ma_check_scripts.
+
+ma_check_suites = \
+	tests/future \
+	tests/vdm \
+	tests/data_mover_sync \
+	tests/runtime
+
+ma_check_scripts =
+
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(top_srcdir)'; top_builddir='$(top_builddir)'; \
+	CC='$(CC)'; export top_srcdir top_builddir CC;
+
+EXTRA_DIST += $(ma_check_scripts) tests/need-check.sh
+
+if HAVE_CHECK
+check_PROGRAMS += $(ma_check_suites)
+TESTS += $(ma_check_suites) $(ma_check_scripts)
+else
+TESTS += tests/need-check.sh
+endif
+
+ma_test_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS)
+ma_test_ldadd = lib/libminiasync.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+
+tests_future_SOURCES = tests/future.c tests/test_main.c
+tests_future_CFLAGS = $(ma_test_cflags)
+tests_future_LDADD = $(ma_test_ldadd)
+
+tests_vdm_SOURCES = tests/vdm.c tests/test_main.c
+tests_vdm_CFLAGS = $(ma_test_cflags)
+tests_vdm_LDADD = $(ma_test_ldadd)
+
+tests_data_mover_sync_SOURCES = tests/data_mover_sync.c tests/test_main.c
+tests_data_mover_sync_CFLAGS = $(ma_test_cflags)
+tests_data_mover_sync_LDADD = $(ma_test_ldadd)
+
+tests_runtime_SOURCES = tests/runtime.c tests/test_main.c
+tests_runtime_CFLAGS = $(ma_test_cflags)
+tests_runtime_LDADD = $(ma_test_ldadd)
