@@ -153,6 +153,41 @@ vdm_is_supported(struct vdm *vdm, unsigned capability)
 	return (vdm->capabilities & capability) == capability;
 }
 
+/*
+ * A started operation keeps the promise its mover made in op_start: how
+ * completion will be signalled. The task repeats it on every later poll,
+ * so that a waiting runtime may keep sleeping. Until the operation
+ * completes, the promise is kept in the context's padding and the poller
+ * word in the (not yet written) output.
+ */
+static inline void
+vdm_operation_promise_save(struct future_context *context,
+	const struct future_notifier *n)
+{
+	struct vdm_operation_output *output =
+		(struct vdm_operation_output *)future_context_get_output(context);
+
+	context->padding = n != NULL ? (uint32_t)n->notifier_used :
+		(uint32_t)FUTURE_NOTIFIER_NONE;
+	if (context->padding == FUTURE_NOTIFIER_POLLER)
+		output->output.memcpy.dest = n->poller.ptr_to_monitor;
+}
+
+static inline void
+vdm_operation_promise_restore(struct future_context *context,
+	struct future_notifier *n)
+{
+	struct vdm_operation_output *output =
+		(struct vdm_operation_output *)future_context_get_output(context);
+
+	if (n == NULL)
+		return;
+	n->notifier_used = (enum future_notifier_type)context->padding;
+	if (n->notifier_used == FUTURE_NOTIFIER_POLLER)
+		n->poller.ptr_to_monitor =
+			(uint64_t *)output->output.memcpy.dest;
+}
+
 /* The task of every vdm operation future. */
 static inline enum future_state
 vdm_operation_impl(struct future_context *context,
@@ -162,13 +197,18 @@ vdm_operation_impl(struct future_context *context,
 		(struct vdm_operation_data *)future_context_get_data(context);
 	struct vdm *vdm = data->vdm;
 
-	if (context->state == FUTURE_STATE_IDLE &&
-			vdm->op_start(data->data, &data->operation, n) != 0)
-		return FUTURE_STATE_IDLE;
+	if (context->state == FUTURE_STATE_IDLE) {
+		if (vdm->op_start(data->data, &data->operation, n) != 0)
+			return FUTURE_STATE_IDLE;
+		vdm_operation_promise_save(context, n);
+	} else {
+		vdm_operation_promise_restore(context, n);
+	}
 
 	enum future_state state = vdm->op_check(data->data, &data->operation);
 
 	if (state == FUTURE_STATE_COMPLETE) {
+		context->padding = 0;
 		vdm->op_delete(data->data, &data->operation,
 			(struct vdm_operation_output *)
 			future_context_get_output(context));
