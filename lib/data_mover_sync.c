@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fault.h"
 #include "internal.h"
 #include "mem_ops.h"
 #include "libminiasync/data_mover_sync.h"
@@ -66,7 +67,7 @@ static const struct vdm sync_vdm = {
 MA_EXPORT struct data_mover_sync *
 data_mover_sync_new(void)
 {
-	struct data_mover_sync *dms = malloc(sizeof(*dms));
+	struct data_mover_sync *dms = ma_malloc(sizeof(*dms));
 
 	if (dms == NULL) {
 		errno = ENOMEM;

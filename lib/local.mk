@@ -13,11 +13,15 @@ pkgconfig_DATA = lib/miniasync.pc lib/libminiasync.pc
 
 ma_lib_sources = \
 	lib/data_mover_sync.c \
+	lib/data_mover_threads.c \
+	lib/fault.h \
 	lib/internal.h \
 	lib/mem_ops.c \
 	lib/mem_ops.h \
 	lib/park.c \
 	lib/park.h \
+	lib/ringbuf.c \
+	lib/ringbuf.h \
 	lib/runtime.c
 
 lib_LTLIBRARIES += lib/libminiasync.la
@@ -32,3 +36,10 @@ lib_libminiasync_la_LDFLAGS += \
 endif
 
 EXTRA_DIST += lib/libminiasync.map lib/miniasync.pc.in
+
+# The same library for white-box tests: every symbol visible, and the
+# allocation and thread-start faults of lib/fault.c armable.
+noinst_LTLIBRARIES += lib/libminiasync-test.la
+lib_libminiasync_test_la_SOURCES = $(ma_lib_sources) lib/fault.c
+lib_libminiasync_test_la_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+lib_libminiasync_test_la_LIBADD = $(PTHREAD_LIBS)

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "fault.h"
 #include "internal.h"
 #include "park.h"
 #include "libminiasync/runtime.h"
@@ -75,7 +76,7 @@ runtime_wake(void *data)
 MA_EXPORT struct runtime *
 runtime_new(void)
 {
-	struct runtime *r = aligned_alloc(MA_CACHELINE, MA_CACHELINE);
+	struct runtime *r = ma_aligned_alloc(MA_CACHELINE, MA_CACHELINE);
 
 	if (r == NULL) {
 		errno = ENOMEM;
@@ -97,19 +98,6 @@ word_is_set(uint64_t *word)
 {
 	/* acquire: pairs with the release that publishes completion */
 	return word != NULL && __atomic_load_n(word, __ATOMIC_ACQUIRE) != 0;
-}
-
-/* The half of a 64-bit word that holds its low bits, for the futex. */
-static const uint32_t *
-word_low_half(const uint64_t *word)
-{
-	const uint32_t *half = (const uint32_t *)(const void *)word;
-
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return half + 1;
-#else
-	return half;
-#endif
 }
 
 /* Returns at once when anything happened since 'seen', else sleeps. */
@@ -138,7 +126,7 @@ runtime_park(struct runtime *r, uint32_t seen, const struct pass *p,
 		if (*poller_sleep_ns < POLLER_SLEEP_MAX_NS)
 			*poller_sleep_ns *= 2;
 		if (!p->wakers) {
-			ma_park_wait(word_low_half(p->word), 0, &timeout);
+			ma_park_wait(ma_park_low_half(p->word), 0, &timeout);
 			return;
 		}
 	}

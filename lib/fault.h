@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright 2026, libminiasync developers */
+
+/*
+ * fault.h -- the library's allocation and thread-start calls. In the test
+ * build (MA_FAULT_INJECTION) they can be made to fail on the n-th call;
+ * in the installed library they are the plain C and POSIX calls.
+ */
+
+#ifndef MA_FAULT_H
+#define MA_FAULT_H 1
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#ifdef MA_FAULT_INJECTION
+
+/* What can be made to fail. */
+enum ma_fault_kind {
+	MA_FAULT_ALLOC, /* ma_malloc, ma_aligned_alloc: NULL, ENOMEM */
+	MA_FAULT_THREAD, /* ma_thread_create: EAGAIN */
+	MA_FAULT_KINDS,
+};
+
+/*
+ * Makes the n-th call of that kind from now on fail (n >= 1), or none
+ * (n == 0). Returns how many calls of that kind were made since the last
+ * arming, so a test can sweep n until a run completes without failing.
+ */
+unsigned long ma_fault_arm(enum ma_fault_kind kind, unsigned long n);
+
+void *ma_malloc(size_t size);
+void *ma_aligned_alloc(size_t alignment, size_t size);
+int ma_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg);
+
+#else
+
+#define ma_malloc(size) malloc(size)
+#define ma_aligned_alloc(alignment, size) aligned_alloc(alignment, size)
+#define ma_thread_create(thread, fn, arg) pthread_create(thread, NULL, fn, arg)
+
+#endif
+
+#endif /* MA_FAULT_H */
