@@ -44,3 +44,18 @@ tests_data_mover_sync_LDADD = $(ma_test_ldadd)
 tests_runtime_SOURCES = tests/runtime.c tests/test_main.c
 tests_runtime_CFLAGS = $(ma_test_cflags)
 tests_runtime_LDADD = $(ma_test_ldadd)
+
+# Valgrind: 'make check-valgrind-memcheck' (also -helgrind, -drd) runs the
+# tests under that tool; the rules come from AX_VALGRIND_CHECK (configure).
+# Their sub-make passes LOG_FLAGS=--tool=...: then Check runs every case in
+# the suite's own process (CK_FORK=no) and the stress tests default to few
+# iterations (set MINIASYNC_STRESS_ITERATIONS to choose).
+@VALGRIND_CHECK_RULES@
+VALGRIND_SUPPRESSIONS_FILES = $(top_srcdir)/tests/valgrind.supp
+EXTRA_DIST += tests/valgrind.supp
+AM_TESTS_ENVIRONMENT += \
+	case ' $(LOG_FLAGS) ' in *' --tool='*) \
+		CK_FORK=no; export CK_FORK; \
+		: "$${MINIASYNC_STRESS_ITERATIONS=200}"; \
+		export MINIASYNC_STRESS_ITERATIONS;; \
+	esac;
