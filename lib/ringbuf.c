@@ -5,11 +5,13 @@
  * ringbuf.c -- the bounded many-to-many queue.
  *
  * Cell i of a queue of capacity C serves the positions p with p % C == i.
- * Its sequence number is p when it is free for the producer of position p,
- * and p + 1 once that producer has stored its item, which is then for the
- * consumer of position p; that consumer sets it to p + C, freeing the
- * cell for the next lap. A producer (consumer) claims its position with a
- * compare-and-swap on the shared enqueue (dequeue) counter.
+ * Its sequence number is 2p when it is free for the producer of position
+ * p, and 2p + 1 once that producer has stored its item, which is then for
+ * the consumer of position p; that consumer sets it to 2(p + C), freeing
+ * the cell for the next lap. (Doubling keeps "filled for p" and "free for
+ * p + 1" apart even when C is 1.) A producer (consumer) claims its
+ * position with a compare-and-swap on the shared enqueue (dequeue)
+ * counter.
  */
 
 #include <errno.h>
@@ -36,7 +38,7 @@ struct ma_ringbuf {
 struct ma_ringbuf *
 ma_ringbuf_new(size_t capacity)
 {
-	if (capacity == 0 || capacity > SIZE_MAX / 2 / sizeof(struct cell)) {
+	if (capacity == 0 || capacity > SIZE_MAX / 4 / sizeof(struct cell)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -52,7 +54,7 @@ ma_ringbuf_new(size_t capacity)
 	}
 	rb->capacity = capacity;
 	for (size_t i = 0; i < capacity; i++) {
-		atomic_init(&rb->cells[i].seq, i);
+		atomic_init(&rb->cells[i].seq, 2 * i);
 		rb->cells[i].item = NULL;
 	}
 	atomic_init(&rb->enqueue_pos, 0);
@@ -80,7 +82,7 @@ ma_ringbuf_enqueue(struct ma_ringbuf *rb, void *item)
 		/* acquire: pairs with the consumer's release of the cell */
 		size_t seq = atomic_load_explicit(&cell->seq,
 			memory_order_acquire);
-		intptr_t diff = (intptr_t)seq - (intptr_t)pos;
+		intptr_t diff = (intptr_t)seq - (intptr_t)(2 * pos);
 
 		if (diff == 0) {
 			if (atomic_compare_exchange_weak_explicit(
@@ -89,7 +91,7 @@ ma_ringbuf_enqueue(struct ma_ringbuf *rb, void *item)
 					memory_order_relaxed)) {
 				cell->item = item;
 				/* release: publishes item to the consumer */
-				atomic_store_explicit(&cell->seq, pos + 1,
+				atomic_store_explicit(&cell->seq, 2 * pos + 1,
 					memory_order_release);
 				return 0;
 			}
@@ -113,7 +115,7 @@ ma_ringbuf_dequeue(struct ma_ringbuf *rb)
 		/* acquire: pairs with the producer's release of the item */
 		size_t seq = atomic_load_explicit(&cell->seq,
 			memory_order_acquire);
-		intptr_t diff = (intptr_t)seq - (intptr_t)(pos + 1);
+		intptr_t diff = (intptr_t)seq - (intptr_t)(2 * pos + 1);
 
 		if (diff == 0) {
 			if (atomic_compare_exchange_weak_explicit(
@@ -124,7 +126,7 @@ ma_ringbuf_dequeue(struct ma_ringbuf *rb)
 
 				/* release: the cell is free for a producer */
 				atomic_store_explicit(&cell->seq,
-					pos + rb->capacity,
+					2 * (pos + rb->capacity),
 					memory_order_release);
 				return item;
 			}

@@ -7,7 +7,8 @@ ma_check_suites = \
 	tests/future \
 	tests/vdm \
 	tests/data_mover_sync \
-	tests/runtime
+	tests/runtime \
+	tests/data_mover_threads
 
 ma_check_scripts =
 
@@ -59,3 +60,7 @@ AM_TESTS_ENVIRONMENT += \
 		: "$${MINIASYNC_STRESS_ITERATIONS=200}"; \
 		export MINIASYNC_STRESS_ITERATIONS;; \
 	esac;
+
+tests_data_mover_threads_SOURCES = tests/data_mover_threads.c tests/test_main.c
+tests_data_mover_threads_CFLAGS = $(ma_test_cflags)
+tests_data_mover_threads_LDADD = $(ma_test_ldadd)

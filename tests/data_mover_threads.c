@@ -1,0 +1,599 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright 2026, libminiasync developers */
+
+/*
+ * data_mover_threads.c -- tests of the threads mover: every operation
+ * with every notifier, size and misalignment checked byte for byte; a
+ * tiny queue; deletion with work queued; custom functions; bad
+ * arguments; many threads on one mover and one runtime.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include <libminiasync.h>
+
+#define GUARD 64
+
+static const enum future_notifier_type notifiers[] = {
+	FUTURE_NOTIFIER_NONE, FUTURE_NOTIFIER_WAKER, FUTURE_NOTIFIER_POLLER,
+};
+
+static const size_t sizes[] = {
+	0, 1, 7, 63, 64, 65, 4095, 4096, 4097,
+	(2u << 20) + 5, /* cut into shares */
+	(5u << 20) + 3,
+};
+
+static const unsigned flag_sets[] = {
+	0, VDM_F_MEM_DURABLE, VDM_F_NO_CACHE_HINT,
+	VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT, 1u << 7,
+};
+
+static unsigned
+stress_iterations(unsigned dflt)
+{
+	const char *s = getenv("MINIASYNC_STRESS_ITERATIONS");
+
+	return s != NULL ? (unsigned)strtoul(s, NULL, 10) : dflt;
+}
+
+static void
+fill_pattern(unsigned char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 31 + seed * 7 + (i >> 8));
+}
+
+/* Byte offset of the first difference, or n when equal. */
+static size_t
+first_diff(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return i;
+	return n;
+}
+
+/* Waits for the future with the runtime, or by polling when r is NULL. */
+static void
+wait_future(struct runtime *r, struct vdm_operation_future *fut)
+{
+	if (r != NULL)
+		runtime_wait(r, FUTURE_AS_RUNNABLE(fut));
+	else
+		FUTURE_BUSY_POLL(fut);
+	ck_assert_int_eq(FUTURE_STATE(fut), FUTURE_STATE_COMPLETE);
+	ck_assert_int_eq(fut->output.result, VDM_SUCCESS);
+}
+
+/*
+ * Runs one operation of each kind at (size, dest offset, src offset)
+ * and compares the whole guarded buffer with what libc computes.
+ */
+static void
+check_operations(struct runtime *r, struct vdm *vdm, size_t n,
+	size_t doff, size_t soff, unsigned flags)
+{
+	size_t len = n + 2 * GUARD + 64;
+	unsigned char *src = malloc(len);
+	unsigned char *dst = malloc(len);
+	unsigned char *ref = malloc(len);
+
+	ck_assert(src != NULL && dst != NULL && ref != NULL);
+	fill_pattern(src, len, 1);
+
+	/* memcpy */
+	fill_pattern(dst, len, 2);
+	memcpy(ref, dst, len);
+	memcpy(ref + GUARD + doff, src + GUARD + soff, n);
+	struct vdm_operation_future f = vdm_memcpy(vdm, dst + GUARD + doff,
+		src + GUARD + soff, n, flags);
+
+	wait_future(r, &f);
+	ck_assert_ptr_eq(f.output.output.memcpy.dest, dst + GUARD + doff);
+	ck_assert_msg(first_diff(dst, ref, len) == len,
+		"memcpy n=%zu doff=%zu soff=%zu flags=%u: byte %zu differs",
+		n, doff, soff, flags, first_diff(dst, ref, len));
+
+	/* memmove, overlapping forwards within dst */
+	fill_pattern(dst, len, 3);
+	memcpy(ref, dst, len);
+	size_t shift = soff + 1;
+
+	if (n + shift + GUARD <= len - GUARD) {
+		memmove(ref + GUARD + shift, ref + GUARD, n);
+		f = vdm_memmove(vdm, dst + GUARD + shift, dst + GUARD, n,
+			flags);
+		wait_future(r, &f);
+		ck_assert_ptr_eq(f.output.output.memmove.dest,
+			dst + GUARD + shift);
+		ck_assert_msg(first_diff(dst, ref, len) == len,
+			"memmove n=%zu shift=%zu flags=%u: byte %zu differs",
+			n, shift, flags, first_diff(dst, ref, len));
+	}
+
+	/* memset */
+	fill_pattern(dst, len, 4);
+	memcpy(ref, dst, len);
+	memset(ref + GUARD + doff, 0xa5, n);
+	f = vdm_memset(vdm, dst + GUARD + doff, 0xa5, n, flags);
+	wait_future(r, &f);
+	ck_assert_ptr_eq(f.output.output.memset.str, dst + GUARD + doff);
+	ck_assert_msg(first_diff(dst, ref, len) == len,
+		"memset n=%zu doff=%zu flags=%u: byte %zu differs",
+		n, doff, flags, first_diff(dst, ref, len));
+
+	/* flush changes nothing */
+	f = vdm_flush(vdm, dst + GUARD + doff, n, flags);
+	wait_future(r, &f);
+	ck_assert_int_eq(f.output.type, VDM_OPERATION_FLUSH);
+	ck_assert_msg(first_diff(dst, ref, len) == len, "flush changed data");
+
+	free(src);
+	free(dst);
+	free(ref);
+}
+
+/* Every operation x notifier x size x flags x misalignment. */
+START_TEST(test_operations)
+{
+	enum future_notifier_type notifier = notifiers[_i];
+	struct data_mover_threads *dmt = data_mover_threads_new(2, 16,
+		notifier);
+	struct runtime *r = runtime_new();
+
+	ck_assert_ptr_nonnull(dmt);
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		size_t offsets = sizes[s] > 65536 ? 2 : 9;
+
+		for (size_t o = 0; o < offsets; o++)
+			for (size_t fl = 0; fl < sizeof(flag_sets) /
+					sizeof(flag_sets[0]); fl++)
+				check_operations(o % 2 ? NULL : r, vdm,
+					sizes[s], o * 7 % 17, o * 3 % 17,
+					flag_sets[fl]);
+	}
+	runtime_delete(r);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+/* n == 0 touches nothing, even at NULL. */
+START_TEST(test_zero_null)
+{
+	struct data_mover_threads *dmt = data_mover_threads_new(1, 4,
+		FUTURE_NOTIFIER_WAKER);
+	struct runtime *r = runtime_new();
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	struct vdm_operation_future f[4] = {
+		vdm_memcpy(vdm, NULL, NULL, 0, 0),
+		vdm_memmove(vdm, NULL, NULL, 0, 0),
+		vdm_memset(vdm, NULL, 1, 0, 0),
+		vdm_flush(vdm, NULL, 0, VDM_F_MEM_DURABLE),
+	};
+
+	for (int i = 0; i < 4; i++)
+		wait_future(r, &f[i]);
+	runtime_delete(r);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+START_TEST(test_properties)
+{
+	struct data_mover_threads *dmt = data_mover_threads_default();
+
+	ck_assert_ptr_nonnull(dmt);
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	char a[8] = "abcdefg";
+	char b[8];
+	struct vdm_operation_future f = vdm_memcpy(vdm, b, a, 8, 0);
+
+	ck_assert(vdm_is_supported(vdm, VDM_F_MEM_DURABLE));
+	ck_assert(vdm_is_supported(vdm, VDM_F_NO_CACHE_HINT));
+	ck_assert_int_eq(future_has_property(FUTURE_AS_RUNNABLE(&f),
+		FUTURE_PROPERTY_ASYNC), 1);
+	ck_assert_int_eq(FUTURE_STATE(&f), FUTURE_STATE_IDLE);
+	FUTURE_BUSY_POLL(&f);
+	ck_assert_str_eq(b, "abcdefg");
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+static void
+count_wake(void *data)
+{
+	atomic_fetch_add((_Atomic int *)data, 1);
+}
+
+/*
+ * The first poll queues the work and says how completion is told: the
+ * waker is called exactly once, before the future polls complete; the
+ * poller word turns nonzero.
+ */
+START_TEST(test_first_poll_notifier)
+{
+	enum future_notifier_type notifier = notifiers[_i];
+	struct data_mover_threads *dmt = data_mover_threads_new(1, 4,
+		notifier);
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	static char a[4096];
+	_Atomic int woken = 0;
+	struct vdm_operation_future f = vdm_memset(vdm, a, 3, sizeof(a), 0);
+	struct future_notifier n;
+
+	memset(&n, 0, sizeof(n));
+	n.waker.data = &woken;
+	n.waker.wake = count_wake;
+	enum future_state s = future_poll(FUTURE_AS_RUNNABLE(&f), &n);
+
+	ck_assert_int_ne(s, FUTURE_STATE_IDLE);
+	ck_assert_int_eq(n.notifier_used, notifier);
+	if (notifier == FUTURE_NOTIFIER_POLLER) {
+		ck_assert_ptr_nonnull(n.poller.ptr_to_monitor);
+		while (__atomic_load_n(n.poller.ptr_to_monitor,
+				__ATOMIC_ACQUIRE) == 0)
+			future_cpu_pause();
+	}
+	while (future_poll(FUTURE_AS_RUNNABLE(&f), &n) !=
+			FUTURE_STATE_COMPLETE)
+		ck_assert_int_eq(n.notifier_used, notifier);
+	ck_assert_int_eq(atomic_load(&woken),
+		notifier == FUTURE_NOTIFIER_WAKER);
+	ck_assert_int_eq(a[0], 3);
+	ck_assert_int_eq(a[4095], 3);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+/* A 1-entry queue and hundreds of operations in flight at once. */
+START_TEST(test_tiny_queue)
+{
+	enum future_notifier_type notifier = notifiers[_i];
+	enum { NOPS = 300 };
+	struct data_mover_threads *dmt = data_mover_threads_new(2, 1,
+		notifier);
+	struct runtime *r = runtime_new();
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	static struct vdm_operation_future futs[NOPS];
+	static struct future *list[NOPS];
+	static uint32_t src[NOPS], dst[NOPS];
+
+	for (int i = 0; i < NOPS; i++) {
+		src[i] = (uint32_t)i * 2654435761u;
+		dst[i] = 0;
+		futs[i] = vdm_memcpy(vdm, &dst[i], &src[i], sizeof(dst[i]), 0);
+		list[i] = FUTURE_AS_RUNNABLE(&futs[i]);
+	}
+	runtime_wait_multiple(r, list, NOPS);
+	for (int i = 0; i < NOPS; i++) {
+		ck_assert_int_eq(FUTURE_STATE(&futs[i]), FUTURE_STATE_COMPLETE);
+		ck_assert_int_eq(futs[i].output.result, VDM_SUCCESS);
+		ck_assert_uint_eq(dst[i], src[i]);
+	}
+	runtime_delete(r);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+/* Counting replacements for the workers' functions. */
+static _Atomic unsigned custom_calls;
+static _Atomic int gate_open;
+
+static void *
+counting_memcpy(void *dst, const void *src, size_t n, unsigned flags)
+{
+	(void)flags;
+	atomic_fetch_add(&custom_calls, 1);
+	return memcpy(dst, src, n);
+}
+
+static void *
+counting_memmove(void *dst, const void *src, size_t n, unsigned flags)
+{
+	(void)flags;
+	atomic_fetch_add(&custom_calls, 1);
+	return memmove(dst, src, n);
+}
+
+static void *
+counting_memset(void *str, int c, size_t n, unsigned flags)
+{
+	(void)flags;
+	atomic_fetch_add(&custom_calls, 1);
+	return memset(str, c, n);
+}
+
+/* A memcpy that waits for the gate to open before it copies. */
+static void *
+gated_memcpy(void *dst, const void *src, size_t n, unsigned flags)
+{
+	while (!atomic_load(&gate_open))
+		sched_yield();
+	return counting_memcpy(dst, src, n, flags);
+}
+
+START_TEST(test_custom_functions)
+{
+	struct data_mover_threads *dmt = data_mover_threads_new(1, 8,
+		FUTURE_NOTIFIER_WAKER);
+	struct runtime *r = runtime_new();
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	char a[16] = "0123456789", b[16] = { 0 };
+
+	atomic_store(&custom_calls, 0);
+	data_mover_threads_set_memcpy_fn(dmt, counting_memcpy);
+	data_mover_threads_set_memmove_fn(dmt, counting_memmove);
+	data_mover_threads_set_memset_fn(dmt, counting_memset);
+
+	struct vdm_operation_future f = vdm_memcpy(vdm, b, a, 11, 0);
+
+	wait_future(r, &f);
+	f = vdm_memmove(vdm, b + 1, b, 5, 0);
+	wait_future(r, &f);
+	f = vdm_memset(vdm, a, 'x', 3, 0);
+	wait_future(r, &f);
+	ck_assert_uint_eq(atomic_load(&custom_calls), 3);
+	ck_assert_str_eq(b, "0012346789");
+	ck_assert_str_eq(a, "xxx3456789");
+
+	/* NULL restores the library's own functions */
+	data_mover_threads_set_memcpy_fn(dmt, NULL);
+	data_mover_threads_set_memmove_fn(dmt, NULL);
+	data_mover_threads_set_memset_fn(dmt, NULL);
+	f = vdm_memcpy(vdm, b, a, 11, 0);
+	wait_future(r, &f);
+	f = vdm_memmove(vdm, b, b + 1, 3, 0);
+	wait_future(r, &f);
+	f = vdm_memset(vdm, b, 'y', 1, 0);
+	wait_future(r, &f);
+	ck_assert_uint_eq(atomic_load(&custom_calls), 3);
+	ck_assert_str_eq(b, "yx33456789");
+	runtime_delete(r);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+static char
+thread_state(pid_t tid)
+{
+	char path[64];
+	char buf[256];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return '?';
+	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+
+	fclose(f);
+	buf[len] = '\0';
+	char *p = strrchr(buf, ')');
+
+	return p != NULL && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Opens the gate once the thread tid blocks (in delete's join). */
+static void *
+gate_opener(void *arg)
+{
+	pid_t tid = *(pid_t *)arg;
+	time_t end = time(NULL) + 10;
+
+	while (thread_state(tid) != 'S' && time(NULL) < end)
+		sched_yield();
+	atomic_store(&gate_open, 1);
+	return NULL;
+}
+
+/*
+ * Delete with work queued: the only worker is held in the first copy
+ * until the deleting thread blocks; every queued copy is still done.
+ */
+START_TEST(test_delete_finishes_queue)
+{
+	enum { NOPS = 12 };
+	struct data_mover_threads *dmt = data_mover_threads_new(1, 16,
+		FUTURE_NOTIFIER_NONE);
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	static uint64_t src[NOPS], dst[NOPS];
+	struct vdm_operation_future futs[NOPS];
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	pthread_t opener;
+
+	atomic_store(&custom_calls, 0);
+	atomic_store(&gate_open, 0);
+	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
+	for (int i = 0; i < NOPS; i++) {
+		src[i] = 0x1000u + (uint64_t)i;
+		dst[i] = 0;
+		futs[i] = vdm_memcpy(vdm, &dst[i], &src[i], 8, 0);
+		ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&futs[i]),
+			NULL), FUTURE_STATE_RUNNING);
+	}
+	ck_assert_int_eq(pthread_create(&opener, NULL, gate_opener, &self),
+		0);
+	data_mover_threads_delete(dmt);
+	pthread_join(opener, NULL);
+	ck_assert_uint_eq(atomic_load(&custom_calls), NOPS);
+	for (int i = 0; i < NOPS; i++)
+		ck_assert_uint_eq(dst[i], src[i]);
+}
+END_TEST
+
+START_TEST(test_bad_arguments)
+{
+	errno = 0;
+	ck_assert_ptr_null(data_mover_threads_new(0, 8,
+		FUTURE_NOTIFIER_WAKER));
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(data_mover_threads_new(2, 0,
+		FUTURE_NOTIFIER_WAKER));
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(data_mover_threads_new(2, 8,
+		(enum future_notifier_type)7));
+	ck_assert_int_eq(errno, EINVAL);
+	data_mover_threads_delete(NULL);
+
+	/* a created but never polled future is reclaimed with the mover */
+	struct data_mover_threads *dmt = data_mover_threads_new(1, 2,
+		FUTURE_NOTIFIER_WAKER);
+	char a[4], b[4];
+	struct vdm_operation_future f = vdm_memcpy(
+		data_mover_threads_get_vdm(dmt), b, a, 4, 0);
+
+	ck_assert_int_eq(FUTURE_STATE(&f), FUTURE_STATE_IDLE);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+/* Many threads submit to one mover and wait on one runtime. */
+#define SUBMITTERS 4
+
+struct submitter {
+	struct vdm *vdm;
+	struct runtime *r;
+	unsigned iterations;
+	unsigned seed;
+	unsigned ok;
+};
+
+static void *
+submitter_main(void *arg)
+{
+	struct submitter *s = arg;
+	enum { BATCH = 8, LEN = 300 };
+	unsigned char src[BATCH][LEN], dst[BATCH][LEN];
+
+	for (unsigned it = 0; it < s->iterations; it++) {
+		struct vdm_operation_future futs[BATCH];
+		struct future *list[BATCH];
+
+		for (int k = 0; k < BATCH; k++) {
+			size_t n = (it * 13 + (unsigned)k * 37) % LEN;
+
+			fill_pattern(src[k], LEN, s->seed + it + (unsigned)k);
+			memset(dst[k], 0, LEN);
+			futs[k] = k % 2 ? vdm_memcpy(s->vdm, dst[k], src[k], n,
+				0) : vdm_memmove(s->vdm, dst[k], src[k], n, 0);
+			list[k] = FUTURE_AS_RUNNABLE(&futs[k]);
+		}
+		if (it % 3 == 0) {
+			runtime_wait_multiple(s->r, list, BATCH);
+		} else {
+			/* poll by hand, moving the futures between polls */
+			struct vdm_operation_future moved[BATCH];
+
+			for (int k = 0; k < BATCH; k++) {
+				future_poll(list[k], NULL);
+				moved[k] = futs[k];
+				list[k] = FUTURE_AS_RUNNABLE(&moved[k]);
+			}
+			runtime_wait_multiple(s->r, list, BATCH);
+			memcpy(futs, moved, sizeof(futs));
+		}
+		for (int k = 0; k < BATCH; k++) {
+			size_t n = (it * 13 + (unsigned)k * 37) % LEN;
+
+			if (futs[k].output.result == VDM_SUCCESS &&
+					memcmp(dst[k], src[k], n) == 0 &&
+					(n == LEN || dst[k][n] == 0))
+				s->ok++;
+		}
+	}
+	return NULL;
+}
+
+START_TEST(test_stress_submitters)
+{
+	enum future_notifier_type notifier = notifiers[_i];
+	struct data_mover_threads *dmt = data_mover_threads_new(2, 8,
+		notifier);
+	struct runtime *r = runtime_new();
+	pthread_t threads[SUBMITTERS];
+	struct submitter subs[SUBMITTERS];
+
+	for (int t = 0; t < SUBMITTERS; t++) {
+		subs[t].vdm = data_mover_threads_get_vdm(dmt);
+		subs[t].r = r;
+		subs[t].iterations = stress_iterations(20000) / 20;
+		subs[t].seed = (unsigned)t * 1000;
+		subs[t].ok = 0;
+		ck_assert_int_eq(pthread_create(&threads[t], NULL,
+			submitter_main, &subs[t]), 0);
+	}
+	for (int t = 0; t < SUBMITTERS; t++) {
+		pthread_join(threads[t], NULL);
+		ck_assert_uint_eq(subs[t].ok, subs[t].iterations * 8);
+	}
+	runtime_delete(r);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+/* Runtime created and deleted around every wait on a threads-mover op. */
+START_TEST(test_stress_runtime_per_wait)
+{
+	enum future_notifier_type notifier = notifiers[_i];
+	struct data_mover_threads *dmt = data_mover_threads_new(2, 4,
+		notifier);
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	unsigned n = stress_iterations(20000) / 2;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t a = i, b = 0;
+		struct runtime *r = runtime_new();
+		struct vdm_operation_future f = vdm_memcpy(vdm, &b, &a, 8, 0);
+
+		runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+		runtime_delete(r);
+		ck_assert_uint_eq(b, i);
+	}
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite *s = suite_create("data_mover_threads");
+	TCase *ops = tcase_create("operations");
+	TCase *api = tcase_create("api");
+	TCase *stress = tcase_create("stress");
+
+	tcase_set_timeout(ops, 300);
+	tcase_add_loop_test(ops, test_operations, 0, 3);
+	suite_add_tcase(s, ops);
+
+	tcase_set_timeout(api, 60);
+	tcase_add_test(api, test_zero_null);
+	tcase_add_test(api, test_properties);
+	tcase_add_loop_test(api, test_first_poll_notifier, 0, 3);
+	tcase_add_loop_test(api, test_tiny_queue, 0, 3);
+	tcase_add_test(api, test_custom_functions);
+	tcase_add_test(api, test_delete_finishes_queue);
+	tcase_add_test(api, test_bad_arguments);
+	suite_add_tcase(s, api);
+
+	tcase_set_timeout(stress, 300);
+	tcase_add_loop_test(stress, test_stress_submitters, 0, 3);
+	tcase_add_loop_test(stress, test_stress_runtime_per_wait, 0, 3);
+	suite_add_tcase(s, stress);
+	return s;
+}
