@@ -8,7 +8,8 @@ ma_check_suites = \
 	tests/vdm \
 	tests/data_mover_sync \
 	tests/runtime \
-	tests/data_mover_threads
+	tests/data_mover_threads \
+	tests/fault_injection
 
 ma_check_scripts =
 
@@ -64,3 +65,10 @@ AM_TESTS_ENVIRONMENT += \
 tests_data_mover_threads_SOURCES = tests/data_mover_threads.c tests/test_main.c
 tests_data_mover_threads_CFLAGS = $(ma_test_cflags)
 tests_data_mover_threads_LDADD = $(ma_test_ldadd)
+
+# links the test build of the library, whose faults can be armed
+tests_fault_injection_SOURCES = tests/fault_injection.c tests/test_main.c
+tests_fault_injection_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_fault_injection_CFLAGS = $(ma_test_cflags)
+tests_fault_injection_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) \
+	$(PTHREAD_LIBS)

@@ -124,10 +124,11 @@ job_finish(struct remote_op *op)
 		break;
 	}
 	case FUTURE_NOTIFIER_POLLER:
-		/* a word that turns nonzero, and nobody woken */
+		/* a word that turns nonzero, and nobody woken; the state
+		 * last, since after it the op may be reused */
+		__atomic_store_n(&op->word, 1, __ATOMIC_RELEASE);
 		atomic_store_explicit(&op->state, REMOTE_COMPLETE,
 			memory_order_release);
-		__atomic_store_n(&op->word, 1, __ATOMIC_RELEASE);
 		break;
 	default:
 		atomic_store_explicit(&op->state, REMOTE_COMPLETE,
