@@ -67,7 +67,8 @@ alias_target() {
 
 : >"$tmp/all.c"
 while read -r h; do
-	printf '#include "%s"\n' "$h" >>"$tmp/all.c"
+	# by its name under include/: found through -I whatever the cwd
+	printf '#include <%s>\n' "${h#"$incdir"/}" >>"$tmp/all.c"
 done <"$tmp/headers"
 if ! $cc -E -I"$incdir" "$tmp/all.c" >"$tmp/all.i" 2>"$tmp/cpp.log"; then
 	echo "FAIL: the headers do not preprocess with $cc:"
