@@ -31,7 +31,7 @@ if ! [ -d "$srcdir/man" ]; then
 	exit 99
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/man_examples.XXXXXX") || exit 99
+tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' 0
 trap 'exit 99' HUP INT TERM
 

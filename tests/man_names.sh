@@ -41,7 +41,7 @@ if ! [ -d "$mandir" ] || ! [ -d "$incdir" ]; then
 	exit 99
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/man_names.XXXXXX") || exit 99
+tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' 0
 trap 'exit 99' HUP INT TERM
 
