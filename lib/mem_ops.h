@@ -15,8 +15,15 @@
 #include "libminiasync/data_mover_threads.h"
 #include "libminiasync/vdm.h"
 
-/* The flags every mover of the library honours. */
+/*
+ * The flags the library's movers honour: durability only where a cache
+ * line can be written back (x86-64); elsewhere a flush is only a fence.
+ */
+#if defined(__x86_64__)
 #define MA_MEM_CAPABILITIES (VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT)
+#else
+#define MA_MEM_CAPABILITIES VDM_F_NO_CACHE_HINT
+#endif
 
 void *ma_memcpy(void *dest, const void *src, size_t n, unsigned flags);
 void *ma_memmove(void *dest, const void *src, size_t n, unsigned flags);

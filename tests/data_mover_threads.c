@@ -463,6 +463,52 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+static void *
+gate_open_later(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 2000; i++)
+		sched_yield();
+	atomic_store(&gate_open, 1);
+	return NULL;
+}
+
+/*
+ * Started with one waker, waited for by a runtime: the runtime is never
+ * woken by the mover (it holds the first waker), so it must not sleep.
+ */
+START_TEST(test_wait_with_other_waker)
+{
+	struct data_mover_threads *dmt = data_mover_threads_new(1, 4,
+		FUTURE_NOTIFIER_WAKER);
+	struct runtime *r = runtime_new();
+	uint64_t a = 77, b = 0;
+	_Atomic int woken = 0;
+	struct future_notifier n;
+	pthread_t opener;
+
+	atomic_store(&gate_open, 0);
+	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
+	memset(&n, 0, sizeof(n));
+	n.waker.data = &woken;
+	n.waker.wake = count_wake;
+
+	struct vdm_operation_future f = vdm_memcpy(
+		data_mover_threads_get_vdm(dmt), &b, &a, 8, 0);
+
+	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f), &n),
+		FUTURE_STATE_RUNNING);
+	ck_assert_int_eq(pthread_create(&opener, NULL, gate_open_later,
+		NULL), 0);
+	runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+	pthread_join(opener, NULL);
+	ck_assert_uint_eq(b, 77);
+	ck_assert_int_eq(atomic_load(&woken), 1);
+	runtime_delete(r);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
 /* Many threads submit to one mover and wait on one runtime. */
 #define SUBMITTERS 4
 
@@ -588,6 +634,7 @@ test_suite(void)
 	tcase_add_loop_test(api, test_tiny_queue, 0, 3);
 	tcase_add_test(api, test_custom_functions);
 	tcase_add_test(api, test_delete_finishes_queue);
+	tcase_add_test(api, test_wait_with_other_waker);
 	tcase_add_test(api, test_bad_arguments);
 	suite_add_tcase(s, api);
 

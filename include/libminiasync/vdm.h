@@ -158,7 +158,9 @@ vdm_is_supported(struct vdm *vdm, unsigned capability)
  * completion will be signalled. The task repeats it on every later poll,
  * so that a waiting runtime may keep sleeping. Until the operation
  * completes, the promise is kept in the context's padding and the poller
- * word in the (not yet written) output.
+ * word (or the waker's data) in the not yet written output. A poller
+ * with another waker than the one the mover holds is told NONE: it will
+ * not be woken, so it must keep polling.
  */
 static inline void
 vdm_operation_promise_save(struct future_context *context,
@@ -171,6 +173,8 @@ vdm_operation_promise_save(struct future_context *context,
 		(uint32_t)FUTURE_NOTIFIER_NONE;
 	if (context->padding == FUTURE_NOTIFIER_POLLER)
 		output->output.memcpy.dest = n->poller.ptr_to_monitor;
+	else if (context->padding == FUTURE_NOTIFIER_WAKER)
+		output->output.memcpy.dest = n->waker.data;
 }
 
 static inline void
@@ -186,6 +190,9 @@ vdm_operation_promise_restore(struct future_context *context,
 	if (n->notifier_used == FUTURE_NOTIFIER_POLLER)
 		n->poller.ptr_to_monitor =
 			(uint64_t *)output->output.memcpy.dest;
+	else if (n->notifier_used == FUTURE_NOTIFIER_WAKER &&
+			n->waker.data != output->output.memcpy.dest)
+		n->notifier_used = FUTURE_NOTIFIER_NONE; /* not our waker */
 }
 
 /* The task of every vdm operation future. */
