@@ -320,12 +320,15 @@ future_chain_entry_size(struct future_chain_entry *entry)
 /*
  * The entry after the one at byte offset 'used' of size 'size', or NULL
  * when that one ends the chain (flagged LAST or the data is used up).
+ * data_size may count padding before an output aligned beyond a pointer,
+ * so the data is used up when what is left cannot hold one more entry.
  */
 static inline struct future_chain_entry *
 future_chain_entry_next(struct future_context *chain,
 	struct future_chain_entry *entry, size_t used, size_t size)
 {
-	if (FUTURE_CHAIN_ENTRY_IS_LAST(entry) || used + size >= chain->data_size)
+	if (FUTURE_CHAIN_ENTRY_IS_LAST(entry) || used + size +
+			sizeof(struct future_chain_entry) > chain->data_size)
 		return NULL;
 	return (struct future_chain_entry *)(void *)((char *)entry + size);
 }
