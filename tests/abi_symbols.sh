@@ -54,7 +54,10 @@ if [ ! -f "$lib" ]; then
 	exit 1
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/abi_symbols.XXXXXX") || exit 1
+# scratch space in the build tree, removed on exit
+tmp=$builddir/tests/abi_symbols.tmp.$$
+rm -rf "$tmp"
+mkdir -p "$tmp" || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 

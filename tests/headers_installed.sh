@@ -44,7 +44,10 @@ abs_src=$(cd "$srcdir" && pwd)
 abs_build=$(cd "$builddir" && pwd)
 libs_dir=$abs_build/lib/.libs
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/headers_installed.XXXXXX") || exit 1
+# scratch space in the build tree, removed on exit
+tmp=$abs_build/tests/headers_installed.tmp.$$
+rm -rf "$tmp"
+mkdir -p "$tmp" || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
