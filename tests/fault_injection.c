@@ -169,6 +169,38 @@ START_TEST(test_operation_alloc_failure)
 }
 END_TEST
 
+/*
+ * Records go back to the pool: a long run of operations allocates
+ * nothing after the mover's start (a leaked record would make the pool
+ * grow), for every notifier.
+ */
+START_TEST(test_no_allocation_per_operation)
+{
+	struct data_mover_threads *dmt = data_mover_threads_new(2, 8,
+		(enum future_notifier_type)_i);
+	struct runtime *r = runtime_new();
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+
+	ma_fault_arm(MA_FAULT_ALLOC, 0);
+	for (uint64_t i = 0; i < 1000; i++) {
+		uint64_t a[4] = { i, i + 1, i + 2, i + 3 }, b[4] = { 0 };
+		struct vdm_operation_future f[2] = {
+			vdm_memcpy(vdm, b, a, 16, 0),
+			vdm_memcpy(vdm, b + 2, a + 2, 16, 0),
+		};
+		struct future *list[2] = {
+			FUTURE_AS_RUNNABLE(&f[0]), FUTURE_AS_RUNNABLE(&f[1]),
+		};
+
+		runtime_wait_multiple(r, list, 2);
+		ck_assert_uint_eq(b[3], i + 3);
+	}
+	ck_assert_uint_eq(ma_fault_arm(MA_FAULT_ALLOC, 0), 0);
+	runtime_delete(r);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -181,6 +213,7 @@ test_suite(void)
 	tcase_add_test(tc, test_threads_new_alloc_sweep);
 	tcase_add_test(tc, test_threads_new_thread_sweep);
 	tcase_add_test(tc, test_operation_alloc_failure);
+	tcase_add_loop_test(tc, test_no_allocation_per_operation, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
