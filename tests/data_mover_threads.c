@@ -251,8 +251,9 @@ START_TEST(test_first_poll_notifier)
 	while (future_poll(FUTURE_AS_RUNNABLE(&f), &n) !=
 			FUTURE_STATE_COMPLETE)
 		ck_assert_int_eq(n.notifier_used, notifier);
-	ck_assert_int_eq(atomic_load(&woken),
-		notifier == FUTURE_NOTIFIER_WAKER);
+	int wakes = atomic_load(&woken);
+
+	ck_assert_int_eq(wakes, notifier == FUTURE_NOTIFIER_WAKER);
 	ck_assert_int_eq(a[0], 3);
 	ck_assert_int_eq(a[4095], 3);
 	data_mover_threads_delete(dmt);
@@ -502,8 +503,10 @@ START_TEST(test_wait_with_other_waker)
 		NULL), 0);
 	runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
 	pthread_join(opener, NULL);
+	int wakes = atomic_load(&woken);
+
 	ck_assert_uint_eq(b, 77);
-	ck_assert_int_eq(atomic_load(&woken), 1);
+	ck_assert_int_eq(wakes, 1);
 	runtime_delete(r);
 	data_mover_threads_delete(dmt);
 }
@@ -623,7 +626,7 @@ test_suite(void)
 	TCase *api = tcase_create("api");
 	TCase *stress = tcase_create("stress");
 
-	tcase_set_timeout(ops, 300);
+	tcase_set_timeout(ops, 120);
 	tcase_add_loop_test(ops, test_operations, 0, 3);
 	suite_add_tcase(s, ops);
 
@@ -638,7 +641,7 @@ test_suite(void)
 	tcase_add_test(api, test_bad_arguments);
 	suite_add_tcase(s, api);
 
-	tcase_set_timeout(stress, 300);
+	tcase_set_timeout(stress, 120);
 	tcase_add_loop_test(stress, test_stress_submitters, 0, 3);
 	tcase_add_loop_test(stress, test_stress_runtime_per_wait, 0, 3);
 	suite_add_tcase(s, stress);
