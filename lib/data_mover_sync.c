@@ -34,7 +34,7 @@ sync_op_start(void *data, const struct vdm_operation *operation,
 	(void)data;
 	if (n != NULL)
 		n->notifier_used = FUTURE_NOTIFIER_NONE;
-	ma_mem_operation_run(operation, &ma_mem_fns_default);
+	ma_mem_operation_run(operation);
 	return 0;
 }
 

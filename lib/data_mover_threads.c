@@ -75,39 +75,38 @@ struct job_chunk {
 	struct job_chunk *next;
 };
 
+/*
+ * Fields are grouped by who writes them, a cache line per group, so that
+ * workers spinning on their words do not slow the submitting thread's
+ * pool lock down (and the other way round).
+ */
 struct data_mover_threads {
+	/* set at creation (and by the set_*_fn calls): read by all */
 	struct vdm vdm; /* first: op_new gets the mover from it */
 	enum future_notifier_type desired_notifier;
 	_Atomic(memcpy_fn) copy;
 	_Atomic(memmove_fn) move;
 	_Atomic(memset_fn) set;
 	struct ma_ringbuf *queue;
+	size_t nthreads;
+	pthread_t *threads;
 
-	pthread_mutex_t pool_lock; /* guards free_jobs and chunks */
-	struct job *free_jobs;
+	/* the record pool: taken and given back by the polling threads */
+	_Alignas(MA_CACHELINE) pthread_mutex_t pool_lock;
+	struct job *free_jobs; /* guarded by pool_lock, as is chunks */
 	struct job_chunk *chunks;
 
-	pthread_mutex_t big_lock; /* guards big_jobs and their next_chunk */
-	struct job *big_jobs;
+	/* big jobs being shared out: the workers' */
+	_Alignas(MA_CACHELINE) pthread_mutex_t big_lock;
+	struct job *big_jobs; /* guarded by big_lock, as their next_chunk */
 	_Atomic unsigned big_pending; /* jobs on the big list */
 
+	/* the workers' sleep */
 	_Alignas(MA_CACHELINE) _Atomic uint32_t work_seq; /* futex word */
 	_Atomic uint32_t sleepers; /* workers asleep on work_seq */
 	_Atomic uint32_t spinning; /* idle workers still spinning */
 	_Atomic int stop; /* delete: finish the queue, then exit */
-
-	size_t nthreads;
-	pthread_t *threads;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Adds a chunk of free records to the pool; caller holds pool_lock. */
 static int
@@ -417,17 +416,12 @@ work_available(struct data_mover_threads *dmt)
 static void
 worker_idle(struct data_mover_threads *dmt)
 {
-	uint64_t deadline = now_ns() + WORKER_SPIN_NS;
-
 	atomic_fetch_add(&dmt->spinning, 1);
-	for (unsigned i = 1;; i++) {
+	for (uint64_t t0 = ma_now_ns(); ma_spin_step(t0, WORKER_SPIN_NS);) {
 		if (work_available(dmt)) {
 			atomic_fetch_sub(&dmt->spinning, 1);
 			return;
 		}
-		future_cpu_pause();
-		if (i % 64 == 0 && now_ns() > deadline)
-			break;
 	}
 	atomic_fetch_sub(&dmt->spinning, 1);
 	atomic_fetch_add(&dmt->sleepers, 1);

@@ -199,57 +199,25 @@ ma_memset(void *str, int c, size_t n, unsigned flags)
 	return str;
 }
 
-const struct ma_mem_fns ma_mem_fns_default = {
-	.copy = ma_memcpy,
-	.move = ma_memmove,
-	.set = ma_memset,
-};
-
+/* Performs the operation with the library's own functions. */
 void
-ma_mem_operation_run(const struct vdm_operation *op,
-	const struct ma_mem_fns *fns)
+ma_mem_operation_run(const struct vdm_operation *op)
 {
 	switch (op->type) {
 	case VDM_OPERATION_MEMCPY:
-		fns->copy(op->data.memcpy.dest, op->data.memcpy.src,
+		ma_memcpy(op->data.memcpy.dest, op->data.memcpy.src,
 			op->data.memcpy.n, (unsigned)op->data.memcpy.flags);
 		break;
 	case VDM_OPERATION_MEMMOVE:
-		fns->move(op->data.memmove.dest, op->data.memmove.src,
+		ma_memmove(op->data.memmove.dest, op->data.memmove.src,
 			op->data.memmove.n, (unsigned)op->data.memmove.flags);
 		break;
 	case VDM_OPERATION_MEMSET:
-		fns->set(op->data.memset.str, op->data.memset.c,
+		ma_memset(op->data.memset.str, op->data.memset.c,
 			op->data.memset.n, (unsigned)op->data.memset.flags);
 		break;
 	case VDM_OPERATION_FLUSH:
 		ma_flush(op->data.flush.dest, op->data.flush.n);
-		break;
-	}
-}
-
-void
-ma_mem_operation_output(const struct vdm_operation *op,
-	struct vdm_operation_output *output)
-{
-	output->type = op->type;
-	output->result = VDM_SUCCESS;
-	switch (op->type) {
-	case VDM_OPERATION_MEMCPY:
-		output->output.memcpy.dest = op->data.memcpy.dest;
-		break;
-	case VDM_OPERATION_MEMMOVE:
-		output->output.memmove.dest = op->data.memmove.dest;
-		break;
-	case VDM_OPERATION_MEMSET:
-		output->output.memset.str = op->data.memset.str;
-		break;
-	case VDM_OPERATION_FLUSH:
-		output->output.flush.unused = 0;
-		break;
-	default:
-		output->result = VDM_ERROR_JOB_CORRUPTED;
-		output->output.memcpy.dest = NULL;
 		break;
 	}
 }

@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "libminiasync/data_mover_threads.h"
 #include "libminiasync/vdm.h"
 
 /*
@@ -32,25 +31,37 @@ void *ma_memset(void *str, int c, size_t n, unsigned flags);
 /* Writes the cache lines of [addr, addr + n) back, then fences. */
 void ma_flush(const void *addr, size_t n);
 
-/* The functions a mover performs memcpy, memmove and memset with. */
-struct ma_mem_fns {
-	memcpy_fn copy;
-	memmove_fn move;
-	memset_fn set;
-};
-
-/* ma_memcpy, ma_memmove and ma_memset. */
-extern const struct ma_mem_fns ma_mem_fns_default;
-
-/* Performs the operation with the given functions (flush with ma_flush). */
-void ma_mem_operation_run(const struct vdm_operation *op,
-	const struct ma_mem_fns *fns);
+/* Performs the operation with ma_memcpy, ma_memmove, ma_memset, ma_flush. */
+void ma_mem_operation_run(const struct vdm_operation *op);
 
 /*
  * Fills the output of a performed operation: its destination and
  * VDM_SUCCESS, or VDM_ERROR_JOB_CORRUPTED for an unknown type.
  */
-void ma_mem_operation_output(const struct vdm_operation *op,
-	struct vdm_operation_output *output);
+static inline void
+ma_mem_operation_output(const struct vdm_operation *op,
+	struct vdm_operation_output *output)
+{
+	output->type = op->type;
+	output->result = VDM_SUCCESS;
+	switch (op->type) {
+	case VDM_OPERATION_MEMCPY:
+		output->output.memcpy.dest = op->data.memcpy.dest;
+		break;
+	case VDM_OPERATION_MEMMOVE:
+		output->output.memmove.dest = op->data.memmove.dest;
+		break;
+	case VDM_OPERATION_MEMSET:
+		output->output.memset.str = op->data.memset.str;
+		break;
+	case VDM_OPERATION_FLUSH:
+		output->output.flush.unused = 0;
+		break;
+	default:
+		output->result = VDM_ERROR_JOB_CORRUPTED;
+		output->output.memcpy.dest = NULL;
+		break;
+	}
+}
 
 #endif /* MA_MEM_OPS_H */

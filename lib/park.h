@@ -9,8 +9,11 @@
 #ifndef MA_PARK_H
 #define MA_PARK_H 1
 
+#include <sched.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "libminiasync/future.h"
 
 /*
  * Sleeps while *word == expected, at most timeout (NULL: no limit). Returns
@@ -30,6 +33,38 @@ ma_park_low_half(const uint64_t *word)
 #else
 	return half;
 #endif
+}
+
+static inline uint64_t
+ma_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#define MA_SPIN_PAUSE_NS 2000 /* pause this long, then yield the CPU */
+
+/*
+ * Spinning before a sleep, for up to limit_ns: a CPU pause a step during
+ * the first MA_SPIN_PAUSE_NS, then a yield a step, so that a spinner gives
+ * way to runnable threads on a busy machine. Usage:
+ *	for (uint64_t t0 = ma_now_ns(); ma_spin_step(t0, limit);)
+ *		if (done()) ...
+ */
+static inline int
+ma_spin_step(uint64_t start, uint64_t limit_ns)
+{
+	uint64_t waited = ma_now_ns() - start;
+
+	if (waited >= limit_ns)
+		return 0;
+	if (waited < MA_SPIN_PAUSE_NS)
+		future_cpu_pause();
+	else
+		sched_yield();
+	return 1;
 }
 
 /* Wakes up to count threads sleeping on word. */

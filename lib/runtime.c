@@ -72,15 +72,6 @@ struct pass {
 	uint64_t *word; /* a poller word to watch, or NULL */
 };
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The waker: publishes the event, then wakes sleepers if there are any. */
 static void
 runtime_wake(void *data)
@@ -133,16 +124,11 @@ static void
 runtime_park(struct runtime *r, uint32_t seen, const struct pass *p,
 	uint64_t *poller_sleep_ns)
 {
-	uint64_t deadline = now_ns() + SPIN_NS;
-
-	for (unsigned i = 1;; i++) {
+	for (uint64_t t0 = ma_now_ns(); ma_spin_step(t0, SPIN_NS);) {
 		/* acquire: pairs with the wake's seq_cst increment */
 		if (atomic_load_explicit(&r->wakes, memory_order_acquire) !=
 				seen || word_is_set(p->word))
 			return;
-		future_cpu_pause();
-		if (i % 64 == 0 && now_ns() > deadline)
-			break;
 	}
 
 	struct timespec timeout = {
@@ -245,10 +231,8 @@ runtime_wait_multiple(struct runtime *runtime, struct future *futs[],
 		}
 		/* Nothing to wait for: poll again, yielding once it drags on. */
 		if (busy_since == 0)
-			busy_since = now_ns();
-		if (now_ns() - busy_since < SPIN_NS)
-			future_cpu_pause();
-		else
+			busy_since = ma_now_ns();
+		if (!ma_spin_step(busy_since, SPIN_NS))
 			sched_yield();
 	}
 }
