@@ -15,13 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
 
 #include <libminiasync.h>
+
+#include "test_util.h"
 
 #define GUARD 64
 
@@ -39,14 +39,6 @@ static const unsigned flag_sets[] = {
 	0, VDM_F_MEM_DURABLE, VDM_F_NO_CACHE_HINT,
 	VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT, 1u << 7,
 };
-
-static unsigned
-stress_iterations(unsigned dflt)
-{
-	const char *s = getenv("MINIASYNC_STRESS_ITERATIONS");
-
-	return s != NULL ? (unsigned)strtoul(s, NULL, 10) : dflt;
-}
 
 static void
 fill_pattern(unsigned char *p, size_t n, unsigned seed)
@@ -368,35 +360,11 @@ START_TEST(test_custom_functions)
 }
 END_TEST
 
-static char
-thread_state(pid_t tid)
-{
-	char path[64];
-	char buf[256];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return '?';
-	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-
-	fclose(f);
-	buf[len] = '\0';
-	char *p = strrchr(buf, ')');
-
-	return p != NULL && p[1] == ' ' ? p[2] : '?';
-}
-
 /* Opens the gate once the thread tid blocks (in delete's join). */
 static void *
 gate_opener(void *arg)
 {
-	pid_t tid = *(pid_t *)arg;
-	time_t end = time(NULL) + 10;
-
-	while (thread_state(tid) != 'S' && time(NULL) < end)
-		sched_yield();
+	test_wait_until_sleeping(*(pid_t *)arg);
 	atomic_store(&gate_open, 1);
 	return NULL;
 }
@@ -413,7 +381,7 @@ START_TEST(test_delete_finishes_queue)
 	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
 	static uint64_t src[NOPS], dst[NOPS];
 	struct vdm_operation_future futs[NOPS];
-	pid_t self = (pid_t)syscall(SYS_gettid);
+	pid_t self = test_gettid();
 	pthread_t opener;
 
 	atomic_store(&custom_calls, 0);
@@ -581,7 +549,7 @@ START_TEST(test_stress_submitters)
 	for (int t = 0; t < SUBMITTERS; t++) {
 		subs[t].vdm = data_mover_threads_get_vdm(dmt);
 		subs[t].r = r;
-		subs[t].iterations = stress_iterations(20000) / 20;
+		subs[t].iterations = test_stress_iterations(20000) / 20;
 		subs[t].seed = (unsigned)t * 1000;
 		subs[t].ok = 0;
 		ck_assert_int_eq(pthread_create(&threads[t], NULL,
@@ -603,7 +571,7 @@ START_TEST(test_stress_runtime_per_wait)
 	struct data_mover_threads *dmt = data_mover_threads_new(2, 4,
 		notifier);
 	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
-	unsigned n = stress_iterations(20000) / 2;
+	unsigned n = test_stress_iterations(20000) / 2;
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t a = i, b = 0;

@@ -31,19 +31,23 @@ endif
 ma_test_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS)
 ma_test_ldadd = lib/libminiasync.la $(CHECK_LIBS) $(PTHREAD_LIBS)
 
-tests_future_SOURCES = tests/future.c tests/test_main.c
+tests_future_SOURCES = tests/future.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
 tests_future_CFLAGS = $(ma_test_cflags)
 tests_future_LDADD = $(ma_test_ldadd)
 
-tests_vdm_SOURCES = tests/vdm.c tests/test_main.c
+tests_vdm_SOURCES = tests/vdm.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
 tests_vdm_CFLAGS = $(ma_test_cflags)
 tests_vdm_LDADD = $(ma_test_ldadd)
 
-tests_data_mover_sync_SOURCES = tests/data_mover_sync.c tests/test_main.c
+tests_data_mover_sync_SOURCES = tests/data_mover_sync.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
 tests_data_mover_sync_CFLAGS = $(ma_test_cflags)
 tests_data_mover_sync_LDADD = $(ma_test_ldadd)
 
-tests_runtime_SOURCES = tests/runtime.c tests/test_main.c
+tests_runtime_SOURCES = tests/runtime.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
 tests_runtime_CFLAGS = $(ma_test_cflags)
 tests_runtime_LDADD = $(ma_test_ldadd)
 
@@ -62,12 +66,14 @@ AM_TESTS_ENVIRONMENT += \
 		export MINIASYNC_STRESS_ITERATIONS;; \
 	esac;
 
-tests_data_mover_threads_SOURCES = tests/data_mover_threads.c tests/test_main.c
+tests_data_mover_threads_SOURCES = tests/data_mover_threads.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
 tests_data_mover_threads_CFLAGS = $(ma_test_cflags)
 tests_data_mover_threads_LDADD = $(ma_test_ldadd)
 
 # links the test build of the library, whose faults can be armed
-tests_fault_injection_SOURCES = tests/fault_injection.c tests/test_main.c
+tests_fault_injection_SOURCES = tests/fault_injection.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
 tests_fault_injection_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_fault_injection_CFLAGS = $(ma_test_cflags)
 tests_fault_injection_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) \

@@ -13,13 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
 
 #include <libminiasync.h>
+
+#include "test_util.h"
 
 /* A remote operation: done by a worker thread, then signalled. */
 enum remote_state {
@@ -69,47 +69,11 @@ job_post(struct remote_op *op)
 	pthread_mutex_unlock(&jobs_lock);
 }
 
-/* The state letter of a thread of this process, from /proc. */
-static char
-thread_state(pid_t tid)
-{
-	char path[64];
-	char buf[256];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return '?';
-	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-
-	fclose(f);
-	buf[len] = '\0';
-	char *close_paren = strrchr(buf, ')');
-
-	return close_paren != NULL && close_paren[1] == ' ' ?
-		close_paren[2] : '?';
-}
-
-/* Waits (bounded: 10 s) until thread tid is asleep; 1 if it got there. */
-static int
-wait_until_sleeping(pid_t tid)
-{
-	time_t end = time(NULL) + 10;
-
-	while (time(NULL) < end) {
-		if (thread_state(tid) == 'S')
-			return 1;
-		sched_yield();
-	}
-	return 0;
-}
-
 /* Finishes one operation: publish the result, then signal. */
 static void
 job_finish(struct remote_op *op)
 {
-	if (op->wait_sleeping != 0 && !wait_until_sleeping(op->wait_sleeping))
+	if (op->wait_sleeping != 0 && !test_wait_until_sleeping(op->wait_sleeping))
 		op->value = -1; /* the waiter never slept: test fails */
 	op->result = op->value;
 	switch (op->mode) {
@@ -363,7 +327,7 @@ check_sleeps(enum future_notifier_type mode)
 	struct remote_op op;
 	struct remote_fut fut = remote_fut_new(&op, mode, 7, &polls);
 
-	op.wait_sleeping = (pid_t)syscall(SYS_gettid);
+	op.wait_sleeping = test_gettid();
 	workers_start();
 	runtime_wait(r, FUTURE_AS_RUNNABLE(&fut));
 	workers_stop();
@@ -387,14 +351,6 @@ START_TEST(test_sleeps_poller)
 }
 END_TEST
 
-static unsigned
-stress_iterations(unsigned dflt)
-{
-	const char *s = getenv("MINIASYNC_STRESS_ITERATIONS");
-
-	return s != NULL ? (unsigned)strtoul(s, NULL, 10) : dflt;
-}
-
 /*
  * Lost-wake-up race: the worker completes while the runtime polls and
  * parks; the runtime is deleted as soon as each wait returns, so a wake
@@ -402,7 +358,7 @@ stress_iterations(unsigned dflt)
  */
 START_TEST(test_stress_wake_race)
 {
-	unsigned n = stress_iterations(20000);
+	unsigned n = test_stress_iterations(20000);
 
 	workers_start();
 	for (unsigned i = 0; i < n; i++) {
@@ -462,7 +418,7 @@ START_TEST(test_stress_shared_runtime)
 	workers_start();
 	for (int t = 0; t < SHARED_THREADS; t++) {
 		args[t].r = r;
-		args[t].iterations = stress_iterations(20000) / 10;
+		args[t].iterations = test_stress_iterations(20000) / 10;
 		args[t].done = 0;
 		ck_assert_int_eq(pthread_create(&threads[t], NULL,
 			shared_waiter, &args[t]), 0);

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright 2026, libminiasync developers */
+
+/*
+ * test_util.c -- helpers the suites share (see test_util.h).
+ */
+
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+unsigned
+test_stress_iterations(unsigned dflt)
+{
+	const char *s = getenv("MINIASYNC_STRESS_ITERATIONS");
+
+	return s != NULL ? (unsigned)strtoul(s, NULL, 10) : dflt;
+}
+
+pid_t
+test_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+char
+test_thread_state(pid_t tid)
+{
+	char path[64];
+	char buf[256];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return '?';
+	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+
+	fclose(f);
+	buf[len] = '\0';
+
+	/* "tid (name) S ...": the name may hold spaces and parentheses */
+	char *close_paren = strrchr(buf, ')');
+
+	return close_paren != NULL && close_paren[1] == ' ' ?
+		close_paren[2] : '?';
+}
+
+int
+test_wait_until_sleeping(pid_t tid)
+{
+	time_t end = time(NULL) + 10;
+
+	while (time(NULL) < end) {
+		if (test_thread_state(tid) == 'S')
+			return 1;
+		sched_yield();
+	}
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright 2026, libminiasync developers */
+
+/*
+ * test_util.h -- helpers the suites share: how long stress tests run, and
+ * whether a thread is asleep (to prove a waiter sleeps, without sleeps).
+ */
+
+#ifndef TEST_UTIL_H
+#define TEST_UTIL_H 1
+
+#include <sys/types.h>
+
+/* $MINIASYNC_STRESS_ITERATIONS, else dflt. */
+unsigned test_stress_iterations(unsigned dflt);
+
+/* The thread's own id, for the two below. */
+pid_t test_gettid(void);
+
+/* The state letter of a thread of this process ('S': asleep), or '?'. */
+char test_thread_state(pid_t tid);
+
+/* Waits until thread tid is asleep, at most 10 s; 1 if it got there. */
+int test_wait_until_sleeping(pid_t tid);
+
+#endif /* TEST_UTIL_H */
