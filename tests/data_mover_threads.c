@@ -147,8 +147,14 @@ START_TEST(test_operations)
 	ck_assert_ptr_nonnull(dmt);
 	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
 
+	/* fewer, smaller cases when the stress tests are cut down (valgrind) */
+	int quick = test_stress_iterations(20000) < 20000;
+
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-		size_t offsets = sizes[s] > 65536 ? 2 : 9;
+		size_t offsets = sizes[s] > 65536 || quick ? 2 : 9;
+
+		if (quick && sizes[s] > (3u << 20))
+			continue;
 
 		for (size_t o = 0; o < offsets; o++)
 			for (size_t fl = 0; fl < sizeof(flag_sets) /
