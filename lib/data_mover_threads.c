@@ -51,6 +51,7 @@
 
 #define JOBS_PER_CHUNK 64
 #define BIG_CHUNK_SIZE ((size_t)1 << 20) /* a share of a big job */
+#define HUGE_JOB_CHUNKS 16 /* from this many shares, bypass the caches */
 #define WORKER_SPIN_NS 50000 /* an idle worker spins this long */
 
 #define DEFAULT_MAX_THREADS 12
@@ -217,6 +218,28 @@ operation_chunks(const struct vdm_operation *op)
 }
 
 /*
+ * Adds VDM_F_NO_CACHE_HINT to a huge operation: its bytes would only push
+ * everything else out of the caches, and streaming stores are faster.
+ */
+static void
+operation_bypass_caches(struct vdm_operation *op)
+{
+	switch (op->type) {
+	case VDM_OPERATION_MEMCPY:
+		op->data.memcpy.flags |= VDM_F_NO_CACHE_HINT;
+		break;
+	case VDM_OPERATION_MEMMOVE:
+		op->data.memmove.flags |= VDM_F_NO_CACHE_HINT;
+		break;
+	case VDM_OPERATION_MEMSET:
+		op->data.memset.flags |= VDM_F_NO_CACHE_HINT;
+		break;
+	case VDM_OPERATION_FLUSH:
+		break;
+	}
+}
+
+/*
  * Queues the job; nonzero (the future stays IDLE, the caller polls again)
  * when the queue is full. Tells the poller how completion will be known.
  */
@@ -237,6 +260,8 @@ threads_op_start(void *data, const struct vdm_operation *operation,
 	if (signal == FUTURE_NOTIFIER_WAKER)
 		job->waker = n->waker;
 	job->nchunks = operation_chunks(operation);
+	if (job->nchunks >= HUGE_JOB_CHUNKS)
+		operation_bypass_caches(&job->op);
 	job->next_chunk = 0;
 	atomic_store_explicit(&job->chunks_left, job->nchunks,
 		memory_order_relaxed);
@@ -261,13 +286,20 @@ static enum future_state
 threads_op_check(void *data, const struct vdm_operation *operation)
 {
 	struct job *job = data;
-	uint64_t state;
+	struct ma_spin spin;
 
 	(void)operation;
 	/* acquire: pairs with the worker's release; the bytes are written */
-	while ((state = atomic_load_explicit(&job->state,
-			memory_order_acquire)) == JOB_DONE_WAKING)
-		future_cpu_pause();
+	uint64_t state = atomic_load_explicit(&job->state,
+		memory_order_acquire);
+
+	if (state == JOB_DONE_WAKING) {
+		/* the worker is in the waker; it may need this very CPU */
+		ma_spin_begin(&spin);
+		while ((state = atomic_load_explicit(&job->state,
+				memory_order_acquire)) == JOB_DONE_WAKING)
+			ma_spin_step(&spin, UINT64_MAX);
+	}
 	return state == JOB_COMPLETE ? FUTURE_STATE_COMPLETE :
 		FUTURE_STATE_RUNNING;
 }
@@ -416,8 +448,10 @@ work_available(struct data_mover_threads *dmt)
 static void
 worker_idle(struct data_mover_threads *dmt)
 {
+	struct ma_spin spin;
+
 	atomic_fetch_add(&dmt->spinning, 1);
-	for (uint64_t t0 = ma_now_ns(); ma_spin_step(t0, WORKER_SPIN_NS);) {
+	for (ma_spin_begin(&spin); ma_spin_step(&spin, WORKER_SPIN_NS);) {
 		if (work_available(dmt)) {
 			atomic_fetch_sub(&dmt->spinning, 1);
 			return;

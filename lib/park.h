@@ -47,20 +47,38 @@ ma_now_ns(void)
 #define MA_SPIN_PAUSE_NS 2000 /* pause this long, then yield the CPU */
 
 /*
- * Spinning before a sleep, for up to limit_ns: a CPU pause a step during
- * the first MA_SPIN_PAUSE_NS, then a yield a step, so that a spinner gives
- * way to runnable threads on a busy machine. Usage:
- *	for (uint64_t t0 = ma_now_ns(); ma_spin_step(t0, limit);)
+ * Spinning while another thread finishes something: a CPU pause a step
+ * during the first MA_SPIN_PAUSE_NS, then a yield a step, so that a
+ * spinner gives way to runnable threads on a busy machine (perhaps the
+ * very thread it waits for). The clock is read every 16 steps. Usage:
+ *	struct ma_spin spin;
+ *	for (ma_spin_begin(&spin); ma_spin_step(&spin, limit);)
  *		if (done()) ...
  */
-static inline int
-ma_spin_step(uint64_t start, uint64_t limit_ns)
-{
-	uint64_t waited = ma_now_ns() - start;
+struct ma_spin {
+	uint64_t start; /* when the spin began */
+	uint64_t waited; /* nanoseconds since, as last read */
+	unsigned steps;
+};
 
-	if (waited >= limit_ns)
-		return 0;
-	if (waited < MA_SPIN_PAUSE_NS)
+static inline void
+ma_spin_begin(struct ma_spin *spin)
+{
+	spin->start = ma_now_ns();
+	spin->waited = 0;
+	spin->steps = 0;
+}
+
+/* Waits one step; 0 (without waiting) once limit_ns have passed. */
+static inline int
+ma_spin_step(struct ma_spin *spin, uint64_t limit_ns)
+{
+	if (++spin->steps % 16 == 0) {
+		spin->waited = ma_now_ns() - spin->start;
+		if (spin->waited >= limit_ns)
+			return 0;
+	}
+	if (spin->waited < MA_SPIN_PAUSE_NS)
 		future_cpu_pause();
 	else
 		sched_yield();

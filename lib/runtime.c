@@ -124,7 +124,9 @@ static void
 runtime_park(struct runtime *r, uint32_t seen, const struct pass *p,
 	uint64_t *poller_sleep_ns)
 {
-	for (uint64_t t0 = ma_now_ns(); ma_spin_step(t0, SPIN_NS);) {
+	struct ma_spin spin;
+
+	for (ma_spin_begin(&spin); ma_spin_step(&spin, SPIN_NS);) {
 		/* acquire: pairs with the wake's seq_cst increment */
 		if (atomic_load_explicit(&r->wakes, memory_order_acquire) !=
 				seen || word_is_set(p->word))
@@ -209,7 +211,8 @@ runtime_wait_multiple(struct runtime *runtime, struct future *futs[],
 		.padding = 0,
 	};
 	uint64_t poller_sleep_ns = POLLER_SLEEP_MIN_NS;
-	uint64_t busy_since = 0;
+	struct ma_spin busy_spin; /* since passes found nothing to wait for */
+	int busy = 0;
 	size_t first = 0;
 	struct pass p;
 
@@ -230,9 +233,11 @@ runtime_wait_multiple(struct runtime *runtime, struct future *futs[],
 			continue;
 		}
 		/* Nothing to wait for: poll again, yielding once it drags on. */
-		if (busy_since == 0)
-			busy_since = ma_now_ns();
-		if (!ma_spin_step(busy_since, SPIN_NS))
+		if (!busy) {
+			ma_spin_begin(&busy_spin);
+			busy = 1;
+		}
+		if (!ma_spin_step(&busy_spin, SPIN_NS))
 			sched_yield();
 	}
 }
