@@ -40,8 +40,10 @@
  * runtime's two words are only ever accessed through atomics, so no access
  * to them can race, but helgrind and drd do not model C11 atomics and would
  * report every concurrent pair. They are left out of race checking while
- * the runtime exists. The requests cost a few instructions outside
- * valgrind, and nothing without the header.
+ * the runtime exists. So is a future's poller word once the runtime watches
+ * it: the future's own thread writes it while the runtime reads it, which
+ * the poller promise makes an atomic word by contract. The requests cost a
+ * few instructions outside valgrind, and nothing without the header.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -126,6 +128,8 @@ runtime_park(struct runtime *r, uint32_t seen, const struct pass *p,
 {
 	struct ma_spin spin;
 
+	if (p->word != NULL) /* valgrind annotation, see top */
+		MA_VG_ATOMIC_ONLY(p->word, sizeof(*p->word));
 	for (ma_spin_begin(&spin); ma_spin_step(&spin, SPIN_NS);) {
 		/* acquire: pairs with the wake's seq_cst increment */
 		if (atomic_load_explicit(&r->wakes, memory_order_acquire) !=
