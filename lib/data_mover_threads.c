@@ -43,6 +43,7 @@
 #include "mem_ops.h"
 #include "park.h"
 #include "ringbuf.h"
+#include "valgrind.h"
 #include "libminiasync/data_mover_threads.h"
 
 #define JOB_PENDING 0
@@ -119,8 +120,12 @@ pool_grow(struct data_mover_threads *dmt)
 	if (chunk == NULL)
 		return -1;
 	for (size_t i = 0; i < JOBS_PER_CHUNK; i++) {
-		chunk->jobs[i].next = dmt->free_jobs;
-		dmt->free_jobs = &chunk->jobs[i];
+		struct job *job = &chunk->jobs[i];
+
+		MA_ATOMIC_WORDS(&job->state, sizeof(job->state));
+		MA_ATOMIC_WORDS(&job->chunks_left, sizeof(job->chunks_left));
+		job->next = dmt->free_jobs;
+		dmt->free_jobs = job;
 	}
 	chunk->next = dmt->chunks;
 	dmt->chunks = chunk;
@@ -133,6 +138,13 @@ pool_free(struct data_mover_threads *dmt)
 	while (dmt->chunks != NULL) {
 		struct job_chunk *next = dmt->chunks->next;
 
+		for (size_t i = 0; i < JOBS_PER_CHUNK; i++) {
+			struct job *job = &dmt->chunks->jobs[i];
+
+			MA_ATOMIC_WORDS_END(&job->state, sizeof(job->state));
+			MA_ATOMIC_WORDS_END(&job->chunks_left,
+				sizeof(job->chunks_left));
+		}
 		free(dmt->chunks);
 		dmt->chunks = next;
 	}
@@ -300,8 +312,10 @@ threads_op_check(void *data, const struct vdm_operation *operation)
 				memory_order_acquire)) == JOB_DONE_WAKING)
 			ma_spin_step(&spin, UINT64_MAX);
 	}
-	return state == JOB_COMPLETE ? FUTURE_STATE_COMPLETE :
-		FUTURE_STATE_RUNNING;
+	if (state != JOB_COMPLETE)
+		return FUTURE_STATE_RUNNING;
+	MA_HAPPENS_AFTER(&job->state);
+	return FUTURE_STATE_COMPLETE;
 }
 
 static int
@@ -318,6 +332,8 @@ job_run_share(struct data_mover_threads *dmt, const struct vdm_operation *op,
 {
 	unsigned flags;
 
+	if (len == 0)
+		return; /* touches nothing, not even a NULL pointer's offset */
 	switch (op->type) {
 	case VDM_OPERATION_MEMCPY:
 		flags = (unsigned)op->data.memcpy.flags;
@@ -343,33 +359,30 @@ job_run_share(struct data_mover_threads *dmt, const struct vdm_operation *op,
 	}
 }
 
-/* The operation is done: publish that, then signal as promised. */
+/*
+ * The operation is done: publish that, then signal as promised. After the
+ * COMPLETE store the job may be reused at once: only its address is used.
+ */
 static void
 job_complete(struct job *job)
 {
-	switch (job->signal) {
-	case FUTURE_NOTIFIER_WAKER: {
+	enum future_notifier_type signal = job->signal;
+
+	if (signal == FUTURE_NOTIFIER_WAKER) {
 		struct future_waker waker = job->waker;
 
 		/* release: the bytes, before the waiter can see the state */
 		atomic_store_explicit(&job->state, JOB_DONE_WAKING,
 			memory_order_release);
 		FUTURE_WAKER_WAKE(&waker);
-		atomic_store_explicit(&job->state, JOB_COMPLETE,
-			memory_order_release);
-		break;
 	}
-	case FUTURE_NOTIFIER_POLLER:
-		atomic_store_explicit(&job->state, JOB_COMPLETE,
-			memory_order_release);
+	/* release: the bytes, and the end of this thread's use of the job */
+	MA_HAPPENS_BEFORE(&job->state);
+	atomic_store_explicit(&job->state, JOB_COMPLETE, memory_order_release);
+	if (signal == FUTURE_NOTIFIER_POLLER) {
 		/* a runtime may sleep on the word; at worst a stray wake */
 		ma_park_wake(ma_park_low_half((uint64_t *)&job->state),
 			INT_MAX);
-		break;
-	default:
-		atomic_store_explicit(&job->state, JOB_COMPLETE,
-			memory_order_release);
-		break;
 	}
 }
 
@@ -409,8 +422,11 @@ big_help(struct data_mover_threads *dmt)
 			len = BIG_CHUNK_SIZE;
 		job_run_share(dmt, &job->op, offset, len);
 		/* acq_rel: the last share sees every other share's bytes */
-		if (atomic_fetch_sub(&job->chunks_left, 1) == 1)
+		MA_HAPPENS_BEFORE(&job->chunks_left);
+		if (atomic_fetch_sub(&job->chunks_left, 1) == 1) {
+			MA_HAPPENS_AFTER(&job->chunks_left);
 			job_complete(job);
+		}
 		helped = 1;
 	}
 	return helped;
@@ -501,6 +517,22 @@ static const struct vdm threads_vdm = {
 	.has_property = threads_has_property,
 };
 
+/* Marks the mover's atomic-only words for helgrind (see valgrind.h). */
+static void
+mover_atomic_words(struct data_mover_threads *dmt, int atomic_only)
+{
+	if (atomic_only) {
+		MA_ATOMIC_WORDS(&dmt->copy, 3 * sizeof(memcpy_fn));
+		MA_ATOMIC_WORDS(&dmt->big_pending, sizeof(dmt->big_pending));
+		MA_ATOMIC_WORDS(&dmt->work_seq, 4 * sizeof(uint32_t));
+	} else {
+		MA_ATOMIC_WORDS_END(&dmt->copy, 3 * sizeof(memcpy_fn));
+		MA_ATOMIC_WORDS_END(&dmt->big_pending,
+			sizeof(dmt->big_pending));
+		MA_ATOMIC_WORDS_END(&dmt->work_seq, 4 * sizeof(uint32_t));
+	}
+}
+
 /* Stops the workers once the queue is done, joins them, frees all. */
 static void
 mover_destroy(struct data_mover_threads *dmt, size_t nstarted)
@@ -512,6 +544,7 @@ mover_destroy(struct data_mover_threads *dmt, size_t nstarted)
 	free(dmt->threads);
 	ma_ringbuf_delete(dmt->queue);
 	pool_free(dmt);
+	mover_atomic_words(dmt, 0);
 	pthread_mutex_destroy(&dmt->big_lock);
 	pthread_mutex_destroy(&dmt->pool_lock);
 	free(dmt);
@@ -543,6 +576,7 @@ data_mover_threads_new(size_t nthreads, size_t ringbuf_size,
 	atomic_init(&dmt->set, ma_memset);
 	pthread_mutex_init(&dmt->pool_lock, NULL);
 	pthread_mutex_init(&dmt->big_lock, NULL);
+	mover_atomic_words(dmt, 1);
 	dmt->nthreads = nthreads;
 
 	dmt->queue = ma_ringbuf_new(ringbuf_size);
@@ -568,6 +602,7 @@ err_pool:
 	pool_free(dmt);
 	ma_ringbuf_delete(dmt->queue);
 err_queue:
+	mover_atomic_words(dmt, 0);
 	pthread_mutex_destroy(&dmt->big_lock);
 	pthread_mutex_destroy(&dmt->pool_lock);
 	free(dmt);

@@ -22,7 +22,8 @@ ma_lib_sources = \
 	lib/park.h \
 	lib/ringbuf.c \
 	lib/ringbuf.h \
-	lib/runtime.c
+	lib/runtime.c \
+	lib/valgrind.h
 
 lib_LTLIBRARIES += lib/libminiasync.la
 lib_libminiasync_la_SOURCES = $(ma_lib_sources)

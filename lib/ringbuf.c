@@ -22,6 +22,7 @@
 #include "fault.h"
 #include "internal.h"
 #include "ringbuf.h"
+#include "valgrind.h"
 
 struct cell {
 	_Atomic size_t seq;
@@ -56,9 +57,12 @@ ma_ringbuf_new(size_t capacity)
 	for (size_t i = 0; i < capacity; i++) {
 		atomic_init(&rb->cells[i].seq, 2 * i);
 		rb->cells[i].item = NULL;
+		MA_ATOMIC_WORDS(&rb->cells[i].seq, sizeof(size_t));
 	}
 	atomic_init(&rb->enqueue_pos, 0);
 	atomic_init(&rb->dequeue_pos, 0);
+	MA_ATOMIC_WORDS(&rb->enqueue_pos, sizeof(size_t));
+	MA_ATOMIC_WORDS(&rb->dequeue_pos, sizeof(size_t));
 	return rb;
 }
 
@@ -67,6 +71,10 @@ ma_ringbuf_delete(struct ma_ringbuf *rb)
 {
 	if (rb == NULL)
 		return;
+	for (size_t i = 0; i < rb->capacity; i++)
+		MA_ATOMIC_WORDS_END(&rb->cells[i].seq, sizeof(size_t));
+	MA_ATOMIC_WORDS_END(&rb->enqueue_pos, sizeof(size_t));
+	MA_ATOMIC_WORDS_END(&rb->dequeue_pos, sizeof(size_t));
 	free(rb->cells);
 	free(rb);
 }
@@ -89,8 +97,10 @@ ma_ringbuf_enqueue(struct ma_ringbuf *rb, void *item)
 					&rb->enqueue_pos, &pos, pos + 1,
 					memory_order_relaxed,
 					memory_order_relaxed)) {
+				MA_HAPPENS_AFTER(&cell->seq);
 				cell->item = item;
 				/* release: publishes item to the consumer */
+				MA_HAPPENS_BEFORE(&cell->seq);
 				atomic_store_explicit(&cell->seq, 2 * pos + 1,
 					memory_order_release);
 				return 0;
@@ -122,9 +132,11 @@ ma_ringbuf_dequeue(struct ma_ringbuf *rb)
 					&rb->dequeue_pos, &pos, pos + 1,
 					memory_order_relaxed,
 					memory_order_relaxed)) {
+				MA_HAPPENS_AFTER(&cell->seq);
 				void *item = cell->item;
 
 				/* release: the cell is free for a producer */
+				MA_HAPPENS_BEFORE(&cell->seq);
 				atomic_store_explicit(&cell->seq,
 					2 * (pos + rb->capacity),
 					memory_order_release);

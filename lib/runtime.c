@@ -33,29 +33,8 @@
 #include "fault.h"
 #include "internal.h"
 #include "park.h"
+#include "valgrind.h"
 #include "libminiasync/runtime.h"
-
-/*
- * Valgrind annotation (for make check-valgrind-helgrind and -drd): the
- * runtime's two words are only ever accessed through atomics, so no access
- * to them can race, but helgrind and drd do not model C11 atomics and would
- * report every concurrent pair. They are left out of race checking while
- * the runtime exists. So is a future's poller word once the runtime watches
- * it: the future's own thread writes it while the runtime reads it, which
- * the poller promise makes an atomic word by contract. The requests cost a
- * few instructions outside valgrind, and nothing without the header.
- */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-#ifdef HAVE_VALGRIND_HELGRIND_H
-#include <valgrind/helgrind.h>
-#define MA_VG_ATOMIC_ONLY(addr, len) VALGRIND_HG_DISABLE_CHECKING(addr, len)
-#define MA_VG_ATOMIC_ONLY_END(addr, len) VALGRIND_HG_ENABLE_CHECKING(addr, len)
-#else
-#define MA_VG_ATOMIC_ONLY(addr, len) ((void)(addr), (void)(len))
-#define MA_VG_ATOMIC_ONLY_END(addr, len) ((void)(addr), (void)(len))
-#endif
 
 #define SPIN_NS 20000 /* spin this long before sleeping */
 #define POLLER_SLEEP_MIN_NS 50000 /* first bounded sleep on a poller */
@@ -97,20 +76,15 @@ runtime_new(void)
 	}
 	atomic_init(&r->wakes, 0);
 	atomic_init(&r->sleepers, 0);
-	/* valgrind annotation, see top */
-	MA_VG_ATOMIC_ONLY(&r->wakes, sizeof(r->wakes));
-	MA_VG_ATOMIC_ONLY(&r->sleepers, sizeof(r->sleepers));
+	MA_ATOMIC_WORDS(r, sizeof(*r)); /* see valgrind.h */
 	return r;
 }
 
 MA_EXPORT void
 runtime_delete(struct runtime *runtime)
 {
-	if (runtime != NULL) { /* valgrind annotation, see top */
-		MA_VG_ATOMIC_ONLY_END(&runtime->wakes, sizeof(runtime->wakes));
-		MA_VG_ATOMIC_ONLY_END(&runtime->sleepers,
-			sizeof(runtime->sleepers));
-	}
+	if (runtime != NULL)
+		MA_ATOMIC_WORDS_END(runtime, sizeof(*runtime));
 	free(runtime);
 }
 
@@ -128,8 +102,8 @@ runtime_park(struct runtime *r, uint32_t seen, const struct pass *p,
 {
 	struct ma_spin spin;
 
-	if (p->word != NULL) /* valgrind annotation, see top */
-		MA_VG_ATOMIC_ONLY(p->word, sizeof(*p->word));
+	if (p->word != NULL) /* atomic by the poller's promise */
+		MA_ATOMIC_WORDS(p->word, sizeof(*p->word));
 	for (ma_spin_begin(&spin); ma_spin_step(&spin, SPIN_NS);) {
 		/* acquire: pairs with the wake's seq_cst increment */
 		if (atomic_load_explicit(&r->wakes, memory_order_acquire) !=
