@@ -50,6 +50,11 @@ bad() {
 	fail=1
 }
 
+# The version configure.ac gives (through the generated pkg-config file):
+# every page's title line names it, so a release bumps the pages too.
+pkg_version=$(sed -n 's/^Version: *//p' \
+	"${top_builddir:-.}/lib/miniasync.pc" 2>/dev/null || true)
+
 for page in "$mandir"/*.[37]; do
 	file=${page##*/}
 	base=${file%.*}
@@ -92,6 +97,10 @@ for page in "$mandir"/*.[37]; do
 	then
 		bad "$file" "title line '$th' must end with" \
 			"'YYYY-MM-DD \"libminiasync X.Y.Z\" \"libminiasync Manual\"'"
+	elif [ -n "$pkg_version" ] && ! printf '%s\n' "$rest" |
+			grep -Fq "\"libminiasync $pkg_version\""; then
+		bad "$file" "title line '$th' does not name the package" \
+			"version $pkg_version (configure.ac)"
 	elif [ -z "$stamp" ]; then
 		stamp=$rest
 		stamp_page=$file
