@@ -21,7 +21,9 @@
  * takes such a job puts it on the 'big' list, wakes the others, and every
  * worker claims chunks under big_lock until none is left; the job is
  * taken off the list with its last chunk, and completed by whoever
- * finishes the last one.
+ * finishes the last one. Huge jobs (16 MiB and more) also bypass the CPU
+ * caches (VDM_F_NO_CACHE_HINT): streaming stores are faster there, and
+ * such a copy would only evict everything else.
  *
  * Workers: a worker with nothing to do spins a little, then sleeps on the
  * futex word work_seq. A submission wakes one sleeper, and only when no
@@ -35,7 +37,6 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fault.h"

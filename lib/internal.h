@@ -14,6 +14,4 @@
 
 #define MA_CACHELINE 64
 
-#define MA_UNLIKELY(x) __builtin_expect(!!(x), 0)
-
 #endif /* MA_INTERNAL_H */
