@@ -15,6 +15,7 @@
 #include "fault.h"
 #include "internal.h"
 #include "mem_ops.h"
+#include "movers.h"
 #include "libminiasync/data_mover_sync.h"
 
 struct data_mover_sync {
@@ -28,8 +29,8 @@ sync_op_new(struct vdm *vdm, const enum vdm_operation_type type)
 	return vdm;
 }
 
-static int
-sync_op_start(void *data, const struct vdm_operation *operation,
+int
+ma_sync_op_start(void *data, const struct vdm_operation *operation,
 	struct future_notifier *n)
 {
 	(void)data;
@@ -37,40 +38,44 @@ sync_op_start(void *data, const struct vdm_operation *operation,
 		n->notifier_used = FUTURE_NOTIFIER_NONE;
 	/* the common case, straight to the C library */
 	if (operation->type == VDM_OPERATION_MEMCPY &&
-			operation->data.memcpy.flags == 0) {
+			operation->data.memcpy.flags == 0 &&
+			ma_op_valid(operation)) {
 		if (operation->data.memcpy.n != 0)
 			memcpy(operation->data.memcpy.dest,
 				operation->data.memcpy.src,
 				operation->data.memcpy.n);
 		return 0;
 	}
-	ma_mem_operation_run(operation);
+	/* an invalid operation is not run: op_delete reports it */
+	if (ma_op_valid(operation))
+		ma_op_run(&ma_mem_fns_lib, operation, 0,
+			ma_op_size(operation));
 	return 0;
 }
 
 /* Whatever was started is finished: op_start did all the work. */
-static enum future_state
-sync_op_check(void *data, const struct vdm_operation *operation)
+enum future_state
+ma_sync_op_check(void *data, const struct vdm_operation *operation)
 {
 	(void)data;
 	(void)operation;
 	return FUTURE_STATE_COMPLETE;
 }
 
-static void
-sync_op_delete(void *data, const struct vdm_operation *operation,
+void
+ma_sync_op_delete(void *data, const struct vdm_operation *operation,
 	struct vdm_operation_output *output)
 {
 	(void)data;
-	ma_mem_operation_output(operation, output);
+	ma_op_output(operation, output);
 }
 
 static const struct vdm sync_vdm = {
 	.op_new = sync_op_new,
-	.op_delete = sync_op_delete,
-	.op_start = sync_op_start,
-	.op_check = sync_op_check,
-	.capabilities = MA_MEM_CAPABILITIES,
+	.op_delete = ma_sync_op_delete,
+	.op_start = ma_sync_op_start,
+	.op_check = ma_sync_op_check,
+	.capabilities = 0, /* set at creation: known at run time */
 	.has_property = NULL,
 };
 
@@ -84,6 +89,7 @@ data_mover_sync_new(void)
 		return NULL;
 	}
 	dms->vdm = sync_vdm;
+	dms->vdm.capabilities = MA_MEM_CAPABILITIES;
 	return dms;
 }
 

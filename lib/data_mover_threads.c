@@ -2,34 +2,53 @@
 /* Copyright 2026, libminiasync developers */
 
 /*
- * data_mover_threads.c -- the threads mover: op_start queues a job, a pool
- * of worker threads performs it and signals its completion.
+ * data_mover_threads.c -- the threads mover: op_start submits a job, a
+ * pool of worker threads performs it and signals its completion.
  *
- * Jobs: each operation owns a job record from the mover's pool (grown a
- * chunk at a time, freed at mover deletion), taken by op_new and given
- * back by op_delete. Futures move by value, so the record holds its own
- * copy of the operation and of the waker.
+ * Jobs. Each operation owns a job record from the mover's arena, taken by
+ * op_new from a lock-free free stack and given back when its last
+ * reference goes: one is the future's (dropped by op_delete), the other
+ * the queue's (dropped by the worker that takes the job out of the queue,
+ * once it is done with it). So a record is never reused while a queue
+ * still names it, and nobody ever waits to reuse one. Futures move by
+ * value, so the record holds its own copy of the operation and wakers.
  *
- * Completion: the job's state word is 0 while pending and turns nonzero
- * once the operation's bytes are written; it is the word handed out to
- * pollers. With a waker, the worker first marks the job DONE_WAKING, calls
- * the waker, then marks it COMPLETE: op_check reports COMPLETE only then
- * (waiting out the short DONE_WAKING phase), so no waker is ever called
- * after its future polls complete, and no wake comes before the result.
+ * Submission never fails: the job goes into the bounded ring queue, or,
+ * when that is full, onto a lock-free overflow stack that the workers
+ * drain as well; either way the future keeps its promise.
  *
- * Big copies are cut into chunks that idle workers share: the worker that
- * takes such a job puts it on the 'big' list, wakes the others, and every
- * worker claims chunks under big_lock until none is left; the job is
- * taken off the list with its last chunk, and completed by whoever
- * finishes the last one. Huge jobs (16 MiB and more) also bypass the CPU
- * caches (VDM_F_NO_CACHE_HINT): streaming stores are faster there, and
- * such a copy would only evict everything else.
+ * A job's phase word tells where it is:
+ *   NEW -> QUEUED -> RUNNING -> [WAKING ->] COMPLETE
+ * A worker claims a queued job by compare-and-swap (QUEUED -> RUNNING);
+ * so may the polling thread itself when it polls without a notifier (a
+ * busy-polling caller) and no waker is armed: it runs its own small job
+ * instead of spinning while the workers may have no CPU. The queue entry
+ * then stays behind, holding its reference, until a worker drops it. The phase word also holds the waker: ARMED says a waker is held,
+ * in wakers[SLOT]. A poll with another waker writes it into the other
+ * slot and flips SLOT with a compare-and-swap, which fails once the
+ * worker has left RUNNING; the worker reads the slot only after its own
+ * compare-and-swap to WAKING, so the two never touch the same slot.
+ *
+ * Completion: with a waker, the worker moves the job to WAKING, calls the
+ * waker, then stores COMPLETE; a poll reports COMPLETE only then, so no
+ * waker is ever called after its future polled complete, and no wake
+ * comes before the result. A poll never waits for the waker: from another
+ * thread it sees RUNNING and is promised nothing (poll again); from
+ * inside the waker itself (a waker that polls its own future) it sees
+ * COMPLETE, which is safe because the worker will not touch the waker
+ * again. The poller word 'done' turns 1 at completion, and the runtime
+ * is signalled if it watches poller words (ma_poller_signal).
+ *
+ * Big copies are cut into shares that idle workers take from the 'big'
+ * list under big_lock; the job completes with its last share. Huge jobs
+ * (16 MiB and more) bypass the CPU caches (VDM_F_NO_CACHE_HINT).
  *
  * Workers: a worker with nothing to do spins a little, then sleeps on the
- * futex word work_seq. A submission wakes one sleeper, and only when no
- * worker is spinning (which would find the job anyway). The counters
- * 'spinning' and 'sleepers' and the queue's positions are used seq_cst so
- * that either the submitter sees a sleeper or the sleeper sees the job.
+ * futex word work_seq. A submission wakes a sleeper when no worker spins;
+ * a worker that takes a job and sees more queued wakes a sleeper too, so
+ * every queued job finds an idle worker. The counters 'spinning' and
+ * 'sleepers' and the queues' positions are used seq_cst so that either
+ * the submitter sees a sleeper or the sleeper sees the job.
  */
 
 #include <errno.h>
@@ -39,49 +58,54 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "fault.h"
 #include "internal.h"
 #include "mem_ops.h"
+#include "movers.h"
 #include "park.h"
 #include "ringbuf.h"
 #include "valgrind.h"
 #include "libminiasync/data_mover_threads.h"
 
-#define JOB_PENDING 0
-#define JOB_COMPLETE 1
-#define JOB_DONE_WAKING 2
+/* Phases, in the low bits of the phase word, and its flags. */
+#define PH_NEW 0 /* taken by op_new, not started */
+#define PH_QUEUED 1 /* submitted: may be claimed */
+#define PH_RUNNING 2 /* claimed: its bytes are being written */
+#define PH_WAKING 3 /* bytes written, the waker is being called */
+#define PH_COMPLETE 4 /* done: the future may complete */
+#define PH_MASK 7u
+#define PH_ARMED 8u /* a waker is held... */
+#define PH_SLOT 16u /* ...in wakers[1] (else wakers[0]) */
 
-#define JOBS_PER_CHUNK 64
-#define BIG_CHUNK_SIZE ((size_t)1 << 20) /* a share of a big job */
-#define HUGE_JOB_CHUNKS 16 /* from this many shares, bypass the caches */
+#define BIG_SHARE ((size_t)1 << 20) /* a share of a big job */
+#define HUGE_JOB_SHARES 16 /* from this many shares, bypass the caches */
 #define WORKER_SPIN_NS 50000 /* an idle worker spins this long */
+#define WAKING_SPINS 64 /* a poll waits this many pauses for a waker */
 
 #define DEFAULT_MAX_THREADS 12
 #define DEFAULT_RINGBUF_SIZE 128
 
 struct job {
 	/* the poller word: nonzero once the operation is done */
-	_Alignas(MA_CACHELINE) _Atomic uint64_t state;
+	_Alignas(MA_CACHELINE) _Atomic uint64_t done;
+	_Atomic uint32_t phase; /* PH_* */
+	_Atomic uint32_t refs; /* the future's, and the queue's */
+	_Atomic uint32_t free_link; /* arena stack links */
+	_Atomic uint32_t overflow_link;
+	uint32_t index; /* in the arena */
 	struct vdm_operation op;
-	enum future_notifier_type signal; /* how completion is told */
-	struct future_waker waker;
-	size_t nchunks; /* shares the job is cut into */
-	size_t next_chunk; /* the next share to claim, under big_lock */
-	_Atomic size_t chunks_left; /* shares not yet done */
-	struct job *next; /* on the free list or the big list */
+	struct future_waker wakers[2]; /* see PH_ARMED and PH_SLOT */
+	size_t nshares; /* shares the job is cut into */
+	size_t next_share; /* the next share to claim, under big_lock */
+	_Atomic size_t shares_left; /* shares not yet done */
+	struct job *big_next; /* on the big list */
 	struct data_mover_threads *dmt; /* the mover it belongs to */
-};
-
-/* A block of job records, freed with the mover. */
-struct job_chunk {
-	struct job jobs[JOBS_PER_CHUNK];
-	struct job_chunk *next;
 };
 
 /*
  * Fields are grouped by who writes them, a cache line per group, so that
- * workers spinning on their words do not slow the submitting thread's
- * pool lock down (and the other way round).
+ * workers spinning on their words do not slow the submitting threads.
  */
 struct data_mover_threads {
 	/* set at creation (and by the set_*_fn calls): read by all */
@@ -93,15 +117,14 @@ struct data_mover_threads {
 	struct ma_ringbuf *queue;
 	size_t nthreads;
 	pthread_t *threads;
+	struct ma_arena jobs;
 
-	/* the record pool: taken and given back by the polling threads */
-	_Alignas(MA_CACHELINE) pthread_mutex_t pool_lock;
-	struct job *free_jobs; /* guarded by pool_lock, as is chunks */
-	struct job_chunk *chunks;
+	_Alignas(MA_CACHELINE) struct ma_stack free_jobs;
+	_Alignas(MA_CACHELINE) struct ma_stack overflow;
 
 	/* big jobs being shared out: the workers' */
 	_Alignas(MA_CACHELINE) pthread_mutex_t big_lock;
-	struct job *big_jobs; /* guarded by big_lock, as their next_chunk */
+	struct job *big_jobs; /* guarded by big_lock, as their next_share */
 	_Atomic unsigned big_pending; /* jobs on the big list */
 
 	/* the workers' sleep */
@@ -111,45 +134,56 @@ struct data_mover_threads {
 	_Atomic int stop; /* delete: finish the queue, then exit */
 };
 
-/* Adds a chunk of free records to the pool; caller holds pool_lock. */
+/* The bytes of a job's atomic words from 'done' on. */
+#define JOB_ATOMIC_HEAD (offsetof(struct job, index) - \
+	offsetof(struct job, done))
+
+/* The job whose waker this thread is calling, for re-entrant polls. */
+static _Thread_local const struct job *waking_job;
+
+static struct job *
+job_at(struct data_mover_threads *dmt, uint32_t idx)
+{
+	return ma_arena_rec(&dmt->jobs, idx);
+}
+
+/* Adds a chunk of records to the free stack, unless one was added. */
 static int
 pool_grow(struct data_mover_threads *dmt)
 {
-	struct job_chunk *chunk = ma_aligned_alloc(MA_CACHELINE,
-		sizeof(*chunk));
+	uint32_t first, count;
+	int ret = 0;
 
-	if (chunk == NULL)
-		return -1;
-	for (size_t i = 0; i < JOBS_PER_CHUNK; i++) {
-		struct job *job = &chunk->jobs[i];
+	pthread_mutex_lock(&dmt->jobs.grow_lock);
+	if (!ma_stack_nonempty(&dmt->free_jobs)) {
+		ret = ma_arena_grow(&dmt->jobs, &first, &count);
+		for (uint32_t i = 0; ret == 0 && i < count; i++) {
+			struct job *job = job_at(dmt, first + i);
 
-		MA_ATOMIC_WORDS(&job->state, sizeof(job->state));
-		MA_ATOMIC_WORDS(&job->chunks_left, sizeof(job->chunks_left));
-		job->next = dmt->free_jobs;
-		dmt->free_jobs = job;
+			job->index = first + i;
+			job->dmt = dmt;
+			/* atomic-only words (see valgrind.h) */
+			MA_ATOMIC_WORDS(&job->done, JOB_ATOMIC_HEAD);
+			MA_ATOMIC_WORDS(&job->shares_left,
+				sizeof(job->shares_left));
+			ma_stack_push(&dmt->free_jobs, first + i);
+		}
 	}
-	chunk->next = dmt->chunks;
-	dmt->chunks = chunk;
-	return 0;
+	pthread_mutex_unlock(&dmt->jobs.grow_lock);
+	return ret;
 }
 
+/* Drops a reference; the last one gives the record back. */
 static void
-pool_free(struct data_mover_threads *dmt)
+job_unref(struct job *job)
 {
-	while (dmt->chunks != NULL) {
-		struct job_chunk *next = dmt->chunks->next;
-
-		for (size_t i = 0; i < JOBS_PER_CHUNK; i++) {
-			struct job *job = &dmt->chunks->jobs[i];
-
-			MA_ATOMIC_WORDS_END(&job->state, sizeof(job->state));
-			MA_ATOMIC_WORDS_END(&job->chunks_left,
-				sizeof(job->chunks_left));
-		}
-		free(dmt->chunks);
-		dmt->chunks = next;
+	/* release/acquire: every use of the record before its reuse */
+	MA_HAPPENS_BEFORE(&job->refs);
+	if (atomic_fetch_sub_explicit(&job->refs, 1,
+			memory_order_acq_rel) == 1) {
+		MA_HAPPENS_AFTER(&job->refs);
+		ma_stack_push(&job->dmt->free_jobs, job->index);
 	}
-	dmt->free_jobs = NULL;
 }
 
 /* Wakes sleeping workers: one for a new job, all for a big one. */
@@ -160,23 +194,40 @@ workers_wake(struct data_mover_threads *dmt, int count)
 	ma_park_wake((const uint32_t *)&dmt->work_seq, count);
 }
 
+/* Nonzero when a queue holds a job. */
+static int
+jobs_queued(struct data_mover_threads *dmt)
+{
+	return ma_ringbuf_nonempty(dmt->queue) ||
+		ma_stack_nonempty(&dmt->overflow);
+}
+
+/* Wakes a sleeping worker for queued work, unless one is spinning. */
+static void
+workers_call(struct data_mover_threads *dmt)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(&dmt->sleepers) != 0 &&
+			atomic_load(&dmt->spinning) == 0)
+		workers_wake(dmt, 1);
+}
+
 static void *
 threads_op_new(struct vdm *vdm, const enum vdm_operation_type type)
 {
 	struct data_mover_threads *dmt = (struct data_mover_threads *)vdm;
-	struct job *job = NULL;
+	uint32_t idx;
 
 	(void)type;
-	pthread_mutex_lock(&dmt->pool_lock);
-	if (dmt->free_jobs != NULL || pool_grow(dmt) == 0) {
-		job = dmt->free_jobs;
-		dmt->free_jobs = job->next;
+	while (ma_stack_pop(&dmt->free_jobs, &idx) != 0) {
+		if (pool_grow(dmt) != 0)
+			return NULL;
 	}
-	pthread_mutex_unlock(&dmt->pool_lock);
-	if (job == NULL)
-		return NULL;
-	job->dmt = dmt;
-	atomic_store_explicit(&job->state, JOB_PENDING, memory_order_relaxed);
+
+	struct job *job = job_at(dmt, idx);
+
+	atomic_store_explicit(&job->phase, PH_NEW, memory_order_relaxed);
+	atomic_store_explicit(&job->refs, 1, memory_order_relaxed);
 	return job;
 }
 
@@ -184,77 +235,22 @@ static void
 threads_op_delete(void *data, const struct vdm_operation *operation,
 	struct vdm_operation_output *output)
 {
-	struct job *job = data;
-	struct data_mover_threads *dmt = job->dmt;
-
-	ma_mem_operation_output(operation, output);
-	pthread_mutex_lock(&dmt->pool_lock);
-	job->next = dmt->free_jobs;
-	dmt->free_jobs = job;
-	pthread_mutex_unlock(&dmt->pool_lock);
+	ma_op_output(operation, output);
+	job_unref(data);
 }
 
-/* The number of bytes an operation writes (or flushes). */
-static size_t
-operation_size(const struct vdm_operation *op)
-{
-	switch (op->type) {
-	case VDM_OPERATION_MEMCPY:
-		return op->data.memcpy.n;
-	case VDM_OPERATION_MEMMOVE:
-		return op->data.memmove.n;
-	case VDM_OPERATION_MEMSET:
-		return op->data.memset.n;
-	case VDM_OPERATION_FLUSH:
-		return op->data.flush.n;
-	}
-	return 0;
-}
-
-/* Shares a job is cut into: one unless it is big and may be cut. */
-static size_t
-operation_chunks(const struct vdm_operation *op)
-{
-	size_t n = operation_size(op);
-
-	if (n < 2 * BIG_CHUNK_SIZE)
-		return 1;
-	if (op->type == VDM_OPERATION_MEMMOVE) {
-		/* overlapping moves are done in one go */
-		uintptr_t d = (uintptr_t)op->data.memmove.dest;
-		uintptr_t s = (uintptr_t)op->data.memmove.src;
-
-		if (!(d + n <= s || s + n <= d))
-			return 1;
-	}
-	return (n + BIG_CHUNK_SIZE - 1) / BIG_CHUNK_SIZE;
-}
-
-/*
- * Adds VDM_F_NO_CACHE_HINT to a huge operation: its bytes would only push
- * everything else out of the caches, and streaming stores are faster.
- */
+/* Writes a POLLER promise: the job's word, signalled by the mover. */
 static void
-operation_bypass_caches(struct vdm_operation *op)
+promise_poller(struct job *job, struct future_notifier *n)
 {
-	switch (op->type) {
-	case VDM_OPERATION_MEMCPY:
-		op->data.memcpy.flags |= VDM_F_NO_CACHE_HINT;
-		break;
-	case VDM_OPERATION_MEMMOVE:
-		op->data.memmove.flags |= VDM_F_NO_CACHE_HINT;
-		break;
-	case VDM_OPERATION_MEMSET:
-		op->data.memset.flags |= VDM_F_NO_CACHE_HINT;
-		break;
-	case VDM_OPERATION_FLUSH:
-		break;
-	}
+	n->notifier_used = FUTURE_NOTIFIER_POLLER;
+	n->poller.ptr_to_monitor = (uint64_t *)&job->done;
+	n->padding |= MA_PROMISE_SIGNALLED;
 }
 
 /*
- * Queues the job; nonzero (the future stays IDLE, the caller polls again)
- * when the queue is full. Tells the poller how completion will be known.
+ * Submits the job. Never fails: a full ring sends it to the overflow
+ * stack. Tells the poller how completion will be known.
  */
 static int
 threads_op_start(void *data, const struct vdm_operation *operation,
@@ -262,61 +258,259 @@ threads_op_start(void *data, const struct vdm_operation *operation,
 {
 	struct job *job = data;
 	struct data_mover_threads *dmt = job->dmt;
-	enum future_notifier_type signal = FUTURE_NOTIFIER_NONE;
+	size_t size = ma_op_size(operation);
+	uint32_t phase = PH_QUEUED;
 
-	if (n != NULL) {
-		signal = dmt->desired_notifier;
-		n->notifier_used = FUTURE_NOTIFIER_NONE;
-	}
 	job->op = *operation;
-	job->signal = signal;
-	if (signal == FUTURE_NOTIFIER_WAKER)
-		job->waker = n->waker;
-	job->nchunks = operation_chunks(operation);
-	if (job->nchunks >= HUGE_JOB_CHUNKS)
-		operation_bypass_caches(&job->op);
-	job->next_chunk = 0;
-	atomic_store_explicit(&job->chunks_left, job->nchunks,
-		memory_order_relaxed);
-
-	/* release (in the queue): the job's fields go with it */
-	if (ma_ringbuf_enqueue(dmt->queue, job) != 0)
-		return 1;
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load(&dmt->sleepers) != 0 &&
-			atomic_load(&dmt->spinning) == 0)
-		workers_wake(dmt, 1);
-
-	if (signal == FUTURE_NOTIFIER_POLLER)
-		n->poller.ptr_to_monitor = (uint64_t *)&job->state;
+	atomic_store_explicit(&job->done, 0, memory_order_relaxed);
 	if (n != NULL)
-		n->notifier_used = signal;
+		n->notifier_used = FUTURE_NOTIFIER_NONE;
+	if (size == 0 || !ma_op_valid(operation)) {
+		/* nothing to write: complete now (op_delete tells which) */
+		atomic_store_explicit(&job->phase, PH_COMPLETE,
+			memory_order_relaxed);
+		return 0;
+	}
+	job->nshares = 1;
+	if (size >= 2 * BIG_SHARE && ma_op_splits(operation))
+		job->nshares = size / BIG_SHARE + (size % BIG_SHARE != 0);
+	if (job->nshares >= HUGE_JOB_SHARES)
+		ma_op_add_flags(&job->op, VDM_F_NO_CACHE_HINT);
+	job->next_share = 0;
+	atomic_store_explicit(&job->shares_left, job->nshares,
+		memory_order_relaxed);
+	if (n != NULL && dmt->desired_notifier == FUTURE_NOTIFIER_WAKER) {
+		job->wakers[0] = n->waker;
+		phase |= PH_ARMED;
+		n->notifier_used = FUTURE_NOTIFIER_WAKER;
+	} else if (n != NULL &&
+			dmt->desired_notifier == FUTURE_NOTIFIER_POLLER) {
+		promise_poller(job, n);
+	}
+	atomic_store_explicit(&job->refs, 2, memory_order_relaxed);
+	/* release: the job's fields, to whoever claims it */
+	MA_HAPPENS_BEFORE(&job->phase);
+	atomic_store_explicit(&job->phase, phase, memory_order_release);
+
+	if (ma_ringbuf_enqueue(dmt->queue, job) != 0)
+		ma_stack_push(&dmt->overflow, job->index);
+	workers_call(dmt);
 	return 0;
 }
 
-/* COMPLETE once the job is done and its waker (if any) has returned. */
-static enum future_state
-threads_op_check(void *data, const struct vdm_operation *operation)
+/* Claims a queued job (QUEUED -> RUNNING); 0 if it was not queued. */
+static int
+job_claim(struct job *job)
 {
-	struct job *job = data;
+	uint32_t cur = atomic_load_explicit(&job->phase,
+		memory_order_relaxed);
+
+	while ((cur & PH_MASK) == PH_QUEUED) {
+		/* acquire: the fields op_start wrote */
+		if (atomic_compare_exchange_weak_explicit(&job->phase, &cur,
+				(cur & ~PH_MASK) | PH_RUNNING,
+				memory_order_acquire, memory_order_relaxed)) {
+			MA_HAPPENS_AFTER(&job->phase);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The operation is done: publish that, then signal as promised. After
+ * the COMPLETE store the job may be reused at once: nothing here touches
+ * it after that store.
+ */
+static void
+job_complete(struct job *job)
+{
+	int signal_pollers = job->dmt->desired_notifier ==
+		FUTURE_NOTIFIER_POLLER;
+	uint32_t cur = atomic_load_explicit(&job->phase,
+		memory_order_relaxed);
+
+	for (;;) {
+		uint32_t flags = cur & ~PH_MASK;
+
+		if (!(flags & PH_ARMED)) {
+			atomic_store_explicit(&job->done, 1,
+				memory_order_release);
+			/* release: the bytes, and the end of our use */
+			MA_HAPPENS_BEFORE(&job->phase);
+			if (atomic_compare_exchange_weak_explicit(&job->phase,
+					&cur, flags | PH_COMPLETE,
+					memory_order_release,
+					memory_order_relaxed))
+				break;
+			continue; /* a waker was armed meanwhile */
+		}
+		/* acquire: the waker a poller armed; release: the bytes */
+		if (!atomic_compare_exchange_weak_explicit(&job->phase, &cur,
+				flags | PH_WAKING, memory_order_acq_rel,
+				memory_order_relaxed))
+			continue;
+		MA_HAPPENS_AFTER(&job->phase);
+
+		struct future_waker waker =
+			job->wakers[(flags & PH_SLOT) ? 1 : 0];
+
+		waking_job = job;
+		FUTURE_WAKER_WAKE(&waker);
+		waking_job = NULL;
+		/* only this thread moves the phase on from WAKING */
+		atomic_store_explicit(&job->done, 1, memory_order_release);
+		MA_HAPPENS_BEFORE(&job->phase);
+		atomic_store_explicit(&job->phase, flags | PH_COMPLETE,
+			memory_order_release);
+		break;
+	}
+	if (signal_pollers)
+		ma_poller_signal();
+}
+
+/* The functions the mover writes bytes with now. */
+static void
+mover_fns(struct data_mover_threads *dmt, struct ma_mem_fns *fns)
+{
+	fns->copy = atomic_load_explicit(&dmt->copy, memory_order_relaxed);
+	fns->move = atomic_load_explicit(&dmt->move, memory_order_relaxed);
+	fns->set = atomic_load_explicit(&dmt->set, memory_order_relaxed);
+}
+
+/* Performs a small (one-share) claimed job and completes it. */
+static void
+job_run_whole(struct job *job)
+{
+	struct ma_mem_fns fns;
+
+	mover_fns(job->dmt, &fns);
+	ma_op_run(&fns, &job->op, 0, ma_op_size(&job->op));
+	job_complete(job);
+}
+
+/*
+ * A poll that finds the worker in the waker: COMPLETE for the waker's
+ * own thread; else waits a few pauses for the waker to return (never on
+ * it), then RUNNING, promising nothing.
+ */
+static enum future_state
+job_waking(const struct job *job, int until_complete)
+{
 	struct ma_spin spin;
+	unsigned spins = 0;
+
+	if (waking_job == job)
+		return FUTURE_STATE_COMPLETE;
+	for (ma_spin_begin(&spin);; ma_spin_step(&spin, UINT64_MAX)) {
+		/* acquire: pairs with the worker's release of COMPLETE */
+		uint32_t cur = atomic_load_explicit(&job->phase,
+			memory_order_acquire);
+
+		if ((cur & PH_MASK) == PH_COMPLETE) {
+			MA_HAPPENS_AFTER(&job->phase);
+			return FUTURE_STATE_COMPLETE;
+		}
+		if (!until_complete && ++spins == WAKING_SPINS)
+			return FUTURE_STATE_RUNNING;
+	}
+}
+
+/*
+ * op_check, as binaries built with the 0.3 headers call it (their task
+ * repeats op_start's promise by itself). It waits out the WAKING phase
+ * only when the waker is the library's runtime, which never blocks:
+ * that keeps those binaries' runtime waits from sleeping on a wake that
+ * already came.
+ */
+enum future_state
+ma_threads_op_check(void *data, const struct vdm_operation *operation)
+{
+	const struct job *job = data;
+	/* acquire: pairs with the worker's release; the bytes are written */
+	uint32_t cur = atomic_load_explicit(&job->phase, memory_order_acquire);
 
 	(void)operation;
-	/* acquire: pairs with the worker's release; the bytes are written */
-	uint64_t state = atomic_load_explicit(&job->state,
-		memory_order_acquire);
-
-	if (state == JOB_DONE_WAKING) {
-		/* the worker is in the waker; it may need this very CPU */
-		ma_spin_begin(&spin);
-		while ((state = atomic_load_explicit(&job->state,
-				memory_order_acquire)) == JOB_DONE_WAKING)
-			ma_spin_step(&spin, UINT64_MAX);
-	}
-	if (state != JOB_COMPLETE)
+	switch (cur & PH_MASK) {
+	case PH_COMPLETE:
+		MA_HAPPENS_AFTER(&job->phase);
+		return FUTURE_STATE_COMPLETE;
+	case PH_WAKING:
+		return job_waking(job, job->wakers[(cur & PH_SLOT) ? 1 : 0]
+			.wake == ma_runtime_wake);
+	default:
 		return FUTURE_STATE_RUNNING;
-	MA_HAPPENS_AFTER(&job->state);
-	return FUTURE_STATE_COMPLETE;
+	}
+}
+
+/* Same waker: the same function with the same data. */
+static int
+waker_equal(const struct future_waker *a, const struct future_waker *b)
+{
+	return a->wake == b->wake && a->data == b->data;
+}
+
+enum future_state
+ma_threads_poll(void *data, struct future_notifier *n)
+{
+	struct job *job = data;
+	struct data_mover_threads *dmt = job->dmt;
+	/* acquire: pairs with the worker's release; the bytes are written */
+	uint32_t cur = atomic_load_explicit(&job->phase, memory_order_acquire);
+
+	for (;;) {
+		uint32_t flags = cur & ~PH_MASK;
+
+		switch (cur & PH_MASK) {
+		case PH_COMPLETE:
+			MA_HAPPENS_AFTER(&job->phase);
+			return FUTURE_STATE_COMPLETE;
+		case PH_WAKING:
+			return job_waking(job, 0);
+		default:
+			break;
+		}
+		if (n == NULL || dmt->desired_notifier == FUTURE_NOTIFIER_NONE) {
+			/*
+			 * A busy-polling caller (no notifier) does its own
+			 * small job, unless a waker is armed (a waker is
+			 * called by workers only).
+			 */
+			if (n == NULL && cur == PH_QUEUED && job->nshares == 1 &&
+					job_claim(job)) {
+				job_run_whole(job);
+				cur = atomic_load_explicit(&job->phase,
+					memory_order_acquire);
+				continue;
+			}
+			return FUTURE_STATE_RUNNING;
+		}
+		if (dmt->desired_notifier == FUTURE_NOTIFIER_POLLER) {
+			promise_poller(job, n);
+			return FUTURE_STATE_RUNNING;
+		}
+		/* a waker: the one held, or arm this one in the other slot */
+		unsigned slot = (flags & PH_SLOT) ? 1 : 0;
+
+		if ((flags & PH_ARMED) &&
+				waker_equal(&job->wakers[slot], &n->waker)) {
+			n->notifier_used = FUTURE_NOTIFIER_WAKER;
+			return FUTURE_STATE_RUNNING;
+		}
+		unsigned other = (flags & PH_ARMED) ? !slot : 0;
+
+		job->wakers[other] = n->waker;
+		/* release: the waker, to the worker's acquire */
+		MA_HAPPENS_BEFORE(&job->phase);
+		if (atomic_compare_exchange_strong_explicit(&job->phase, &cur,
+				(cur & PH_MASK) | PH_ARMED |
+				(other ? PH_SLOT : 0),
+				memory_order_acq_rel, memory_order_acquire)) {
+			n->notifier_used = FUTURE_NOTIFIER_WAKER;
+			return FUTURE_STATE_RUNNING;
+		}
+		/* the phase moved on: look again */
+	}
 }
 
 static int
@@ -326,80 +520,19 @@ threads_has_property(void *future, enum future_property property)
 	return property == FUTURE_PROPERTY_ASYNC;
 }
 
-/* Performs bytes [offset, offset + len) of the operation. */
-static void
-job_run_share(struct data_mover_threads *dmt, const struct vdm_operation *op,
-	size_t offset, size_t len)
-{
-	unsigned flags;
-
-	if (len == 0)
-		return; /* touches nothing, not even a NULL pointer's offset */
-	switch (op->type) {
-	case VDM_OPERATION_MEMCPY:
-		flags = (unsigned)op->data.memcpy.flags;
-		atomic_load_explicit(&dmt->copy, memory_order_relaxed)(
-			(char *)op->data.memcpy.dest + offset,
-			(char *)op->data.memcpy.src + offset, len, flags);
-		return;
-	case VDM_OPERATION_MEMMOVE:
-		flags = (unsigned)op->data.memmove.flags;
-		atomic_load_explicit(&dmt->move, memory_order_relaxed)(
-			(char *)op->data.memmove.dest + offset,
-			(char *)op->data.memmove.src + offset, len, flags);
-		return;
-	case VDM_OPERATION_MEMSET:
-		flags = (unsigned)op->data.memset.flags;
-		atomic_load_explicit(&dmt->set, memory_order_relaxed)(
-			(char *)op->data.memset.str + offset,
-			op->data.memset.c, len, flags);
-		return;
-	case VDM_OPERATION_FLUSH:
-		ma_flush((char *)op->data.flush.dest + offset, len);
-		return;
-	}
-}
-
-/*
- * The operation is done: publish that, then signal as promised. After the
- * COMPLETE store the job may be reused at once: only its address is used.
- */
-static void
-job_complete(struct job *job)
-{
-	enum future_notifier_type signal = job->signal;
-
-	if (signal == FUTURE_NOTIFIER_WAKER) {
-		struct future_waker waker = job->waker;
-
-		/* release: the bytes, before the waiter can see the state */
-		atomic_store_explicit(&job->state, JOB_DONE_WAKING,
-			memory_order_release);
-		FUTURE_WAKER_WAKE(&waker);
-	}
-	/* release: the bytes, and the end of this thread's use of the job */
-	MA_HAPPENS_BEFORE(&job->state);
-	atomic_store_explicit(&job->state, JOB_COMPLETE, memory_order_release);
-	if (signal == FUTURE_NOTIFIER_POLLER) {
-		/* a runtime may sleep on the word; at worst a stray wake */
-		ma_park_wake(ma_park_low_half((uint64_t *)&job->state),
-			INT_MAX);
-	}
-}
-
 /* Claims a share of a big job under big_lock; NULL when none is left. */
 static struct job *
-big_claim(struct data_mover_threads *dmt, size_t *chunk)
+big_claim(struct data_mover_threads *dmt, size_t *share)
 {
 	struct job *job;
 
 	pthread_mutex_lock(&dmt->big_lock);
 	job = dmt->big_jobs;
 	if (job != NULL) {
-		*chunk = job->next_chunk++;
-		if (job->next_chunk == job->nchunks) {
+		*share = job->next_share++;
+		if (job->next_share == job->nshares) {
 			/* its last share: nobody finds it any more */
-			dmt->big_jobs = job->next;
+			dmt->big_jobs = job->big_next;
 			atomic_fetch_sub(&dmt->big_pending, 1);
 		}
 	}
@@ -411,21 +544,23 @@ big_claim(struct data_mover_threads *dmt, size_t *chunk)
 static int
 big_help(struct data_mover_threads *dmt)
 {
+	struct ma_mem_fns fns;
 	struct job *job;
-	size_t chunk;
+	size_t share;
 	int helped = 0;
 
-	while ((job = big_claim(dmt, &chunk)) != NULL) {
-		size_t offset = chunk * BIG_CHUNK_SIZE;
-		size_t len = operation_size(&job->op) - offset;
+	mover_fns(dmt, &fns);
+	while ((job = big_claim(dmt, &share)) != NULL) {
+		size_t offset = share * BIG_SHARE;
+		size_t len = ma_op_size(&job->op) - offset;
 
-		if (len > BIG_CHUNK_SIZE)
-			len = BIG_CHUNK_SIZE;
-		job_run_share(dmt, &job->op, offset, len);
+		if (len > BIG_SHARE)
+			len = BIG_SHARE;
+		ma_op_run(&fns, &job->op, offset, len);
 		/* acq_rel: the last share sees every other share's bytes */
-		MA_HAPPENS_BEFORE(&job->chunks_left);
-		if (atomic_fetch_sub(&job->chunks_left, 1) == 1) {
-			MA_HAPPENS_AFTER(&job->chunks_left);
+		MA_HAPPENS_BEFORE(&job->shares_left);
+		if (atomic_fetch_sub(&job->shares_left, 1) == 1) {
+			MA_HAPPENS_AFTER(&job->shares_left);
 			job_complete(job);
 		}
 		helped = 1;
@@ -433,31 +568,52 @@ big_help(struct data_mover_threads *dmt)
 	return helped;
 }
 
-/* Performs a job taken from the queue, sharing it out if it is big. */
+/*
+ * Performs a job taken from a queue, if nobody claimed it first, sharing
+ * it out if it is big; then drops the queue's reference.
+ */
 static void
-job_run(struct data_mover_threads *dmt, struct job *job)
+worker_run(struct data_mover_threads *dmt, struct job *job)
 {
-	if (job->nchunks == 1) {
-		job_run_share(dmt, &job->op, 0, operation_size(&job->op));
-		job_complete(job);
-		return;
+	if (jobs_queued(dmt))
+		workers_call(dmt); /* pass the rest on */
+	if (job_claim(job)) {
+		if (job->nshares == 1) {
+			job_run_whole(job);
+		} else {
+			pthread_mutex_lock(&dmt->big_lock);
+			job->big_next = dmt->big_jobs;
+			dmt->big_jobs = job;
+			atomic_fetch_add(&dmt->big_pending, 1);
+			pthread_mutex_unlock(&dmt->big_lock);
+			if (atomic_load(&dmt->sleepers) != 0)
+				workers_wake(dmt, INT_MAX);
+			big_help(dmt);
+		}
 	}
-	pthread_mutex_lock(&dmt->big_lock);
-	job->next = dmt->big_jobs;
-	dmt->big_jobs = job;
-	atomic_fetch_add(&dmt->big_pending, 1);
-	pthread_mutex_unlock(&dmt->big_lock);
-	if (atomic_load(&dmt->sleepers) != 0)
-		workers_wake(dmt, INT_MAX);
-	big_help(dmt);
+	job_unref(job);
+}
+
+/* The next queued job; the ring and the overflow take turns. */
+static struct job *
+queue_take(struct data_mover_threads *dmt, unsigned *turn)
+{
+	uint32_t idx;
+	struct job *job = NULL;
+
+	if ((++*turn & 1) && ma_stack_pop(&dmt->overflow, &idx) == 0)
+		return job_at(dmt, idx);
+	job = ma_ringbuf_dequeue(dmt->queue);
+	if (job == NULL && ma_stack_pop(&dmt->overflow, &idx) == 0)
+		job = job_at(dmt, idx);
+	return job;
 }
 
 /* Nonzero when a worker has something to do (or must exit). */
 static int
 work_available(struct data_mover_threads *dmt)
 {
-	return ma_ringbuf_nonempty(dmt->queue) ||
-		atomic_load(&dmt->big_pending) != 0 ||
+	return jobs_queued(dmt) || atomic_load(&dmt->big_pending) != 0 ||
 		atomic_load(&dmt->stop);
 }
 
@@ -484,25 +640,25 @@ worker_idle(struct data_mover_threads *dmt)
 	atomic_fetch_sub(&dmt->sleepers, 1);
 }
 
-/* A worker: performs jobs until the mover stops and the queue is empty. */
+/* A worker: performs jobs until the mover stops and the queues are empty. */
 static void *
 worker_main(void *arg)
 {
 	struct data_mover_threads *dmt = arg;
+	unsigned turn = 0;
 
 	for (;;) {
 		if (atomic_load_explicit(&dmt->big_pending,
 				memory_order_relaxed) != 0 && big_help(dmt))
 			continue;
 
-		struct job *job = ma_ringbuf_dequeue(dmt->queue);
+		struct job *job = queue_take(dmt, &turn);
 
 		if (job != NULL) {
-			job_run(dmt, job);
+			worker_run(dmt, job);
 			continue;
 		}
-		if (atomic_load(&dmt->stop) &&
-				!ma_ringbuf_nonempty(dmt->queue) &&
+		if (atomic_load(&dmt->stop) && !jobs_queued(dmt) &&
 				atomic_load(&dmt->big_pending) == 0)
 			return NULL;
 		worker_idle(dmt);
@@ -513,8 +669,8 @@ static const struct vdm threads_vdm = {
 	.op_new = threads_op_new,
 	.op_delete = threads_op_delete,
 	.op_start = threads_op_start,
-	.op_check = threads_op_check,
-	.capabilities = MA_MEM_CAPABILITIES,
+	.op_check = ma_threads_op_check,
+	.capabilities = 0, /* set at creation: known at run time */
 	.has_property = threads_has_property,
 };
 
@@ -534,7 +690,26 @@ mover_atomic_words(struct data_mover_threads *dmt, int atomic_only)
 	}
 }
 
-/* Stops the workers once the queue is done, joins them, frees all. */
+/* Ends helgrind's view of the records as atomic-only, then frees them. */
+static void
+pool_free(struct data_mover_threads *dmt)
+{
+	for (unsigned k = 0; k < dmt->jobs.nchunks; k++) {
+		size_t n = (size_t)MA_ARENA_BASE << k;
+		uint32_t first = (uint32_t)(MA_ARENA_BASE * ((1U << k) - 1));
+
+		for (size_t i = 0; i < n; i++) {
+			struct job *job = job_at(dmt, first + (uint32_t)i);
+
+			MA_ATOMIC_WORDS_END(&job->done, JOB_ATOMIC_HEAD);
+			MA_ATOMIC_WORDS_END(&job->shares_left,
+				sizeof(job->shares_left));
+		}
+	}
+	ma_arena_fini(&dmt->jobs);
+}
+
+/* Stops the workers once the queues are done, joins them, frees all. */
 static void
 mover_destroy(struct data_mover_threads *dmt, size_t nstarted)
 {
@@ -545,9 +720,10 @@ mover_destroy(struct data_mover_threads *dmt, size_t nstarted)
 	free(dmt->threads);
 	ma_ringbuf_delete(dmt->queue);
 	pool_free(dmt);
+	MA_ATOMIC_WORDS_END(&dmt->free_jobs.head, sizeof(uint64_t));
+	MA_ATOMIC_WORDS_END(&dmt->overflow.head, sizeof(uint64_t));
 	mover_atomic_words(dmt, 0);
 	pthread_mutex_destroy(&dmt->big_lock);
-	pthread_mutex_destroy(&dmt->pool_lock);
 	free(dmt);
 }
 
@@ -571,11 +747,16 @@ data_mover_threads_new(size_t nthreads, size_t ringbuf_size,
 		goto err;
 	memset(dmt, 0, sizeof(*dmt));
 	dmt->vdm = threads_vdm;
+	dmt->vdm.capabilities = MA_MEM_CAPABILITIES;
 	dmt->desired_notifier = desired_notifier;
 	atomic_init(&dmt->copy, ma_memcpy);
 	atomic_init(&dmt->move, ma_memmove);
 	atomic_init(&dmt->set, ma_memset);
-	pthread_mutex_init(&dmt->pool_lock, NULL);
+	ma_arena_init(&dmt->jobs, sizeof(struct job));
+	ma_stack_init(&dmt->free_jobs, &dmt->jobs,
+		offsetof(struct job, free_link));
+	ma_stack_init(&dmt->overflow, &dmt->jobs,
+		offsetof(struct job, overflow_link));
 	pthread_mutex_init(&dmt->big_lock, NULL);
 	mover_atomic_words(dmt, 1);
 	dmt->nthreads = nthreads;
@@ -600,12 +781,13 @@ data_mover_threads_new(size_t nthreads, size_t ringbuf_size,
 	return dmt;
 
 err_pool:
-	pool_free(dmt);
 	ma_ringbuf_delete(dmt->queue);
 err_queue:
+	pool_free(dmt);
+	MA_ATOMIC_WORDS_END(&dmt->free_jobs.head, sizeof(uint64_t));
+	MA_ATOMIC_WORDS_END(&dmt->overflow.head, sizeof(uint64_t));
 	mover_atomic_words(dmt, 0);
 	pthread_mutex_destroy(&dmt->big_lock);
-	pthread_mutex_destroy(&dmt->pool_lock);
 	free(dmt);
 err:
 	errno = ENOMEM;

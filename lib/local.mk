@@ -12,18 +12,22 @@ libminiasyncinclude_HEADERS = \
 pkgconfig_DATA = lib/miniasync.pc lib/libminiasync.pc
 
 ma_lib_sources = \
+	lib/arena.c \
+	lib/arena.h \
 	lib/data_mover_sync.c \
 	lib/data_mover_threads.c \
 	lib/fault.h \
 	lib/internal.h \
 	lib/mem_ops.c \
 	lib/mem_ops.h \
+	lib/movers.h \
 	lib/park.c \
 	lib/park.h \
 	lib/ringbuf.c \
 	lib/ringbuf.h \
 	lib/runtime.c \
-	lib/valgrind.h
+	lib/valgrind.h \
+	lib/vdm.c
 
 lib_LTLIBRARIES += lib/libminiasync.la
 lib_libminiasync_la_SOURCES = $(ma_lib_sources)

@@ -13,6 +13,8 @@
  * full memory fence only: such machines get no cache write-back.
  */
 
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
@@ -199,25 +201,201 @@ ma_memset(void *str, int c, size_t n, unsigned flags)
 	return str;
 }
 
-/* Performs the operation with the library's own functions. */
-void
-ma_mem_operation_run(const struct vdm_operation *op)
+const struct ma_mem_fns ma_mem_fns_lib = {
+	.copy = ma_memcpy,
+	.move = ma_memmove,
+	.set = ma_memset,
+};
+
+/* --- The table of operations ------------------------------------------ */
+
+#define NO_FIELD SIZE_MAX
+
+/* Where an operation type keeps its arguments, and how it runs. */
+struct op_row {
+	size_t dest, src, n, flags; /* offsets in op->data; src may be none */
+	size_t fn; /* offset of its function in ma_mem_fns, or none */
+	int splits; /* ranges may run apart (unless src and dest overlap) */
+	int outputs_dest; /* the output is dest (else 0) */
+	void (*run)(const struct ma_mem_fns *fns, char *dest, const char *src,
+		const struct vdm_operation *op, size_t len, unsigned flags);
+};
+
+static void
+run_copy(const struct ma_mem_fns *fns, char *dest, const char *src,
+	const struct vdm_operation *op, size_t len, unsigned flags)
 {
-	switch (op->type) {
-	case VDM_OPERATION_MEMCPY:
-		ma_memcpy(op->data.memcpy.dest, op->data.memcpy.src,
-			op->data.memcpy.n, (unsigned)op->data.memcpy.flags);
-		break;
-	case VDM_OPERATION_MEMMOVE:
-		ma_memmove(op->data.memmove.dest, op->data.memmove.src,
-			op->data.memmove.n, (unsigned)op->data.memmove.flags);
-		break;
-	case VDM_OPERATION_MEMSET:
-		ma_memset(op->data.memset.str, op->data.memset.c,
-			op->data.memset.n, (unsigned)op->data.memset.flags);
-		break;
-	case VDM_OPERATION_FLUSH:
-		ma_flush(op->data.flush.dest, op->data.flush.n);
-		break;
+	(void)op;
+	fns->copy(dest, (void *)(uintptr_t)src, len, flags);
+}
+
+static void
+run_move(const struct ma_mem_fns *fns, char *dest, const char *src,
+	const struct vdm_operation *op, size_t len, unsigned flags)
+{
+	(void)op;
+	fns->move(dest, (void *)(uintptr_t)src, len, flags);
+}
+
+static void
+run_set(const struct ma_mem_fns *fns, char *dest, const char *src,
+	const struct vdm_operation *op, size_t len, unsigned flags)
+{
+	(void)src;
+	fns->set(dest, op->data.memset.c, len, flags);
+}
+
+static void
+run_flush(const struct ma_mem_fns *fns, char *dest, const char *src,
+	const struct vdm_operation *op, size_t len, unsigned flags)
+{
+	(void)fns;
+	(void)src;
+	(void)op;
+	(void)flags;
+	ma_flush(dest, len);
+}
+
+#define DATA(type, member) offsetof(struct vdm_operation_data_##type, member)
+
+static const struct op_row op_rows[] = {
+	[VDM_OPERATION_MEMCPY] = {
+		DATA(memcpy, dest), DATA(memcpy, src), DATA(memcpy, n),
+		DATA(memcpy, flags), offsetof(struct ma_mem_fns, copy),
+		1, 1, run_copy,
+	},
+	[VDM_OPERATION_MEMMOVE] = {
+		DATA(memmove, dest), DATA(memmove, src), DATA(memmove, n),
+		DATA(memmove, flags), offsetof(struct ma_mem_fns, move),
+		1, 1, run_move,
+	},
+	[VDM_OPERATION_MEMSET] = {
+		DATA(memset, str), NO_FIELD, DATA(memset, n),
+		DATA(memset, flags), offsetof(struct ma_mem_fns, set),
+		1, 1, run_set,
+	},
+	[VDM_OPERATION_FLUSH] = {
+		DATA(flush, dest), NO_FIELD, DATA(flush, n),
+		NO_FIELD, NO_FIELD,
+		1, 0, run_flush,
+	},
+};
+
+/* The row of a known type, or NULL. */
+static const struct op_row *
+op_row(const struct vdm_operation *op)
+{
+	if ((unsigned)op->type >= sizeof(op_rows) / sizeof(op_rows[0]))
+		return NULL;
+	return &op_rows[op->type];
+}
+
+#define FIELD(op, off, type) (*(type const *)(const void *)\
+	((const char *)&(op)->data + (off)))
+
+static size_t
+row_n(const struct op_row *row, const struct vdm_operation *op)
+{
+	return FIELD(op, row->n, size_t);
+}
+
+static unsigned
+row_flags(const struct op_row *row, const struct vdm_operation *op)
+{
+	return row->flags == NO_FIELD ? 0 :
+		(unsigned)FIELD(op, row->flags, uint64_t);
+}
+
+/* [p, p + n) lies in the address space. */
+static int
+range_ok(const void *p, size_t n)
+{
+	return n <= PTRDIFF_MAX && (uintptr_t)p <= UINTPTR_MAX - n;
+}
+
+size_t
+ma_op_size(const struct vdm_operation *op)
+{
+	const struct op_row *row = op_row(op);
+
+	return row == NULL ? 0 : row_n(row, op);
+}
+
+int
+ma_op_valid(const struct vdm_operation *op)
+{
+	const struct op_row *row = op_row(op);
+
+	if (row == NULL)
+		return 0;
+	size_t n = row_n(row, op);
+
+	return range_ok(FIELD(op, row->dest, void *), n) &&
+		(row->src == NO_FIELD || range_ok(FIELD(op, row->src, void *), n));
+}
+
+int
+ma_op_splits(const struct vdm_operation *op)
+{
+	const struct op_row *row = op_row(op);
+
+	if (row == NULL || !row->splits)
+		return 0;
+	if (row->src == NO_FIELD)
+		return 1;
+	/* overlapping ranges are done in one go, in the right direction */
+	uintptr_t d = (uintptr_t)FIELD(op, row->dest, void *);
+	uintptr_t s = (uintptr_t)FIELD(op, row->src, void *);
+	size_t n = row_n(row, op);
+
+	return d + n <= s || s + n <= d;
+}
+
+void
+ma_op_run(const struct ma_mem_fns *fns, const struct vdm_operation *op,
+	size_t off, size_t len)
+{
+	const struct op_row *row = op_row(op);
+
+	if (row == NULL || len == 0)
+		return; /* touches nothing, not even a NULL pointer's offset */
+	char *dest = (char *)FIELD(op, row->dest, void *) + off;
+	const char *src = row->src == NO_FIELD ? NULL :
+		(const char *)FIELD(op, row->src, void *) + off;
+	unsigned flags = row_flags(row, op);
+
+	row->run(fns, dest, src, op, len, flags);
+	if ((flags & VDM_F_MEM_DURABLE) && row->fn != NO_FIELD &&
+			memcmp((const char *)fns + row->fn,
+				(const char *)&ma_mem_fns_lib + row->fn,
+				sizeof(memcpy_fn)) != 0)
+		ma_flush(dest, len); /* a user's function wrote the bytes */
+}
+
+void
+ma_op_add_flags(struct vdm_operation *op, uint64_t flags)
+{
+	const struct op_row *row = op_row(op);
+
+	if (row != NULL && row->flags != NO_FIELD)
+		*(uint64_t *)(void *)((char *)&op->data + row->flags) |= flags;
+}
+
+void
+ma_op_output(const struct vdm_operation *op,
+	struct vdm_operation_output *output)
+{
+	const struct op_row *row = op_row(op);
+
+	output->type = op->type;
+	if (!ma_op_valid(op)) {
+		output->result = VDM_ERROR_JOB_CORRUPTED;
+		output->output.memcpy.dest = NULL;
+		return;
 	}
+	output->result = VDM_SUCCESS;
+	if (row->outputs_dest)
+		output->output.memcpy.dest = FIELD(op, row->dest, void *);
+	else
+		output->output.flush.unused = 0;
 }

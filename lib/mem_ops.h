@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libminiasync/data_mover_threads.h"
 #include "libminiasync/vdm.h"
 
 /*
@@ -31,37 +32,52 @@ void *ma_memset(void *str, int c, size_t n, unsigned flags);
 /* Writes the cache lines of [addr, addr + n) back, then fences. */
 void ma_flush(const void *addr, size_t n);
 
-/* Performs the operation with ma_memcpy, ma_memmove, ma_memset, ma_flush. */
-void ma_mem_operation_run(const struct vdm_operation *op);
+/* The functions a mover writes bytes with (a user's, or the library's). */
+struct ma_mem_fns {
+	memcpy_fn copy;
+	memmove_fn move;
+	memset_fn set;
+};
+
+/* ma_memcpy, ma_memmove and ma_memset. */
+extern const struct ma_mem_fns ma_mem_fns_lib;
 
 /*
- * Fills the output of a performed operation: its destination and
- * VDM_SUCCESS, or VDM_ERROR_JOB_CORRUPTED for an unknown type.
+ * The table of operations (mem_ops.c) answers every question a mover asks
+ * about an operation, so that no mover needs to know the types:
  */
-static inline void
-ma_mem_operation_output(const struct vdm_operation *op,
-	struct vdm_operation_output *output)
-{
-	output->type = op->type;
-	output->result = VDM_SUCCESS;
-	switch (op->type) {
-	case VDM_OPERATION_MEMCPY:
-		output->output.memcpy.dest = op->data.memcpy.dest;
-		break;
-	case VDM_OPERATION_MEMMOVE:
-		output->output.memmove.dest = op->data.memmove.dest;
-		break;
-	case VDM_OPERATION_MEMSET:
-		output->output.memset.str = op->data.memset.str;
-		break;
-	case VDM_OPERATION_FLUSH:
-		output->output.flush.unused = 0;
-		break;
-	default:
-		output->result = VDM_ERROR_JOB_CORRUPTED;
-		output->output.memcpy.dest = NULL;
-		break;
-	}
-}
+
+/* The bytes it writes (or flushes); 0 for an unknown type. */
+size_t ma_op_size(const struct vdm_operation *op);
+
+/*
+ * Nonzero when the type is known and each of its byte ranges lies in the
+ * address space: n <= PTRDIFF_MAX and no pointer + n wraps past the end.
+ * An invalid operation is never run; it completes with
+ * VDM_ERROR_JOB_CORRUPTED.
+ */
+int ma_op_valid(const struct vdm_operation *op);
+
+/* Nonzero when byte ranges of it may run apart, on several threads. */
+int ma_op_splits(const struct vdm_operation *op);
+
+/*
+ * Performs bytes [off, off + len) of a valid operation with fns. When it
+ * asks for VDM_F_MEM_DURABLE and fns' function is not the library's, the
+ * range is written back after that function returns: what the movers
+ * advertise they guarantee, whoever writes the bytes.
+ */
+void ma_op_run(const struct ma_mem_fns *fns, const struct vdm_operation *op,
+	size_t off, size_t len);
+
+/* Adds flags to an operation that has flags (not to a flush). */
+void ma_op_add_flags(struct vdm_operation *op, uint64_t flags);
+
+/*
+ * Fills the output of a performed operation: VDM_SUCCESS and its
+ * destination, or VDM_ERROR_JOB_CORRUPTED and NULL for an invalid one.
+ */
+void ma_op_output(const struct vdm_operation *op,
+	struct vdm_operation_output *output);
 
 #endif /* MA_MEM_OPS_H */

@@ -5,20 +5,26 @@
  * runtime.c -- waits for futures, sleeping whenever every pending future
  * has promised to signal its progress.
  *
- * A pass polls every pending future once with a notifier whose waker
- * bumps the runtime's event count, 'wakes'. The waiter reads 'wakes'
- * before the pass; after it, it sleeps only if the count is unchanged,
- * and the futex compares the count again in the kernel, so a wake that
- * lands anywhere between the pass and the sleep is never lost:
+ * A pass polls every pending future once, those with
+ * FUTURE_PROPERTY_ASYNC first (asked again on every pass, so a chain that
+ * turns asynchronous moves ahead), and gathers the pending ones, in
+ * order, at the front of the array. The notifier's waker bumps the
+ * runtime's event count 'wakes'. The waiter reads the counts before the
+ * pass; after it, it sleeps only if they are unchanged, and the futex
+ * compares the count again in the kernel, so a wake that lands anywhere
+ * between the pass and the sleep is never lost:
  * - all pending futures used the waker: sleep on 'wakes' until it moves;
- * - some gave a word to watch (poller): watch the first such word, which
- *   must turn nonzero before the wait can end anyway; sleep on it (or on
- *   'wakes' if wakers are pending too) for a bounded time, since a word's
- *   writer need not wake anybody;
+ * - some gave a poller word: the library's own movers signal a
+ *   process-wide count, poller_seq, after they set such a word, while a
+ *   wait watches it (poller_watchers), and the runtime's waker bumps it
+ *   too while the runtime sleeps on it; so the waiter sleeps on
+ *   poller_seq, without a timeout when every word is the library's, and
+ *   with a short one (doubling from 50 us to 1 ms, back to 50 us on
+ *   progress) when a word's writer is a mover the library does not know;
  * - some promised nothing: keep polling.
  * A short spin before each sleep keeps quick completions off the futex.
  *
- * The runtime's memory is the only thing a waker touches; movers finish
+ * The runtime's memory is the only thing its waker touches; movers finish
  * with the waker before the future can poll complete, and runtime_delete
  * comes after the last wait returns, so no wake outlives the runtime.
  */
@@ -27,11 +33,14 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "fault.h"
 #include "internal.h"
+#include "movers.h"
 #include "park.h"
 #include "valgrind.h"
 #include "libminiasync/runtime.h"
@@ -43,19 +52,43 @@
 struct runtime {
 	_Atomic uint32_t wakes; /* event count, bumped by every wake */
 	_Atomic uint32_t sleepers; /* threads asleep (or going) on wakes */
+	_Atomic uint32_t poller_sleepers; /* ... on poller_seq */
 };
+
+/* The poller words of the library's movers (see the top of the file). */
+static _Atomic uint32_t poller_watchers; /* waits that watch them */
+static _Atomic uint32_t poller_seq; /* bumped when one is set, if watched */
+static _Atomic uint32_t poller_sleepers; /* threads asleep on poller_seq */
 
 /* What one pass over the pending futures found. */
 struct pass {
-	size_t pending; /* futures not yet complete */
 	int must_poll; /* one promised nothing: no sleeping */
-	int wakers; /* one will call the waker */
-	uint64_t *word; /* a poller word to watch, or NULL */
+	int pollers; /* one gave a poller word */
+	int foreign_pollers; /* one gave a word its writer does not signal */
+	uint64_t *word; /* the first such word, or NULL */
 };
 
-/* The waker: publishes the event, then wakes sleepers if there are any. */
+/* Wakes the threads asleep on poller_seq. */
 static void
-runtime_wake(void *data)
+poller_seq_bump(void)
+{
+	atomic_fetch_add_explicit(&poller_seq, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&poller_sleepers, memory_order_seq_cst) != 0)
+		ma_park_wake((const uint32_t *)&poller_seq, INT_MAX);
+}
+
+void
+ma_poller_signal(void)
+{
+	/* seq_cst: the word's store before, against a watcher's join */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&poller_watchers, memory_order_relaxed) != 0)
+		poller_seq_bump();
+}
+
+/* The waker: publishes the event, then wakes sleepers if there are any. */
+void
+ma_runtime_wake(void *data)
 {
 	struct runtime *r = data;
 
@@ -63,6 +96,9 @@ runtime_wake(void *data)
 	atomic_fetch_add_explicit(&r->wakes, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&r->sleepers, memory_order_seq_cst) != 0)
 		ma_park_wake((const uint32_t *)&r->wakes, INT_MAX);
+	if (atomic_load_explicit(&r->poller_sleepers,
+			memory_order_seq_cst) != 0)
+		poller_seq_bump();
 }
 
 MA_EXPORT struct runtime *
@@ -76,6 +112,7 @@ runtime_new(void)
 	}
 	atomic_init(&r->wakes, 0);
 	atomic_init(&r->sleepers, 0);
+	atomic_init(&r->poller_sleepers, 0);
 	MA_ATOMIC_WORDS(r, sizeof(*r)); /* see valgrind.h */
 	return r;
 }
@@ -95,87 +132,133 @@ word_is_set(uint64_t *word)
 	return word != NULL && __atomic_load_n(word, __ATOMIC_ACQUIRE) != 0;
 }
 
-/* Returns at once when anything happened since 'seen', else sleeps. */
+/* Wait state kept across passes. */
+struct wait {
+	uint32_t seen; /* 'wakes' before the pass */
+	uint32_t seen_poller; /* poller_seq before the pass */
+	int watching; /* joined poller_watchers */
+	uint64_t poller_sleep_ns; /* the next bounded sleep */
+};
+
+/* Nonzero when something happened since the counts were read. */
+static int
+news(struct runtime *r, const struct wait *w, const struct pass *p)
+{
+	/* acquire: see everything published before the events we see */
+	return atomic_load_explicit(&r->wakes, memory_order_acquire) !=
+			w->seen ||
+		(w->watching && atomic_load_explicit(&poller_seq,
+			memory_order_acquire) != w->seen_poller) ||
+		word_is_set(p->word);
+}
+
+/* Returns at once when anything happened since the pass, else sleeps. */
 static void
-runtime_park(struct runtime *r, uint32_t seen, const struct pass *p,
-	uint64_t *poller_sleep_ns)
+runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 {
 	struct ma_spin spin;
 
 	if (p->word != NULL) /* atomic by the poller's promise */
 		MA_ATOMIC_WORDS(p->word, sizeof(*p->word));
 	for (ma_spin_begin(&spin); ma_spin_step(&spin, SPIN_NS);) {
-		/* acquire: pairs with the wake's seq_cst increment */
-		if (atomic_load_explicit(&r->wakes, memory_order_acquire) !=
-				seen || word_is_set(p->word))
+		if (news(r, w, p))
 			return;
+	}
+	if (!p->pollers) {
+		atomic_fetch_add_explicit(&r->sleepers, 1,
+			memory_order_seq_cst);
+		if (atomic_load_explicit(&r->wakes, memory_order_seq_cst) ==
+				w->seen)
+			ma_park_wait((const uint32_t *)&r->wakes, w->seen,
+				NULL);
+		atomic_fetch_sub_explicit(&r->sleepers, 1,
+			memory_order_relaxed);
+		return;
 	}
 
 	struct timespec timeout = {
 		.tv_sec = 0,
-		.tv_nsec = (long)*poller_sleep_ns,
+		.tv_nsec = (long)w->poller_sleep_ns,
 	};
 
-	if (p->word != NULL) {
-		if (*poller_sleep_ns < POLLER_SLEEP_MAX_NS)
-			*poller_sleep_ns *= 2;
-		if (!p->wakers) {
-			ma_park_wait(ma_park_low_half(p->word), 0, &timeout);
-			return;
-		}
-	}
-
-	atomic_fetch_add_explicit(&r->sleepers, 1, memory_order_seq_cst);
-	if (atomic_load_explicit(&r->wakes, memory_order_seq_cst) == seen)
-		ma_park_wait((const uint32_t *)&r->wakes, seen,
-			p->word != NULL ? &timeout : NULL);
-	atomic_fetch_sub_explicit(&r->sleepers, 1, memory_order_relaxed);
+	if (p->foreign_pollers && w->poller_sleep_ns < POLLER_SLEEP_MAX_NS)
+		w->poller_sleep_ns *= 2;
+	/* seq_cst: against the waker's wakes bump and sleepers read */
+	atomic_fetch_add_explicit(&r->poller_sleepers, 1,
+		memory_order_seq_cst);
+	atomic_fetch_add_explicit(&poller_sleepers, 1, memory_order_seq_cst);
+	if (!news(r, w, p))
+		ma_park_wait((const uint32_t *)&poller_seq, w->seen_poller,
+			p->foreign_pollers ? &timeout : NULL);
+	atomic_fetch_sub_explicit(&poller_sleepers, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&r->poller_sleepers, 1,
+		memory_order_relaxed);
 }
 
-/* Polls futs[first..nfuts) once; returns what it found. */
-static void
-runtime_pass(struct future *futs[], size_t first, size_t nfuts,
-	struct future_notifier *notifier, struct pass *p)
+/* Polls one future; nonzero while it is pending. Notes its promise. */
+static int
+poll_one(struct future *f, struct future_notifier *n, struct pass *p)
 {
-	p->pending = 0;
-	p->must_poll = 0;
-	p->wakers = 0;
-	p->word = NULL;
-	for (size_t i = first; i < nfuts; i++) {
-		if (future_poll(futs[i], notifier) == FUTURE_STATE_COMPLETE)
-			continue;
-		p->pending++;
-		switch (notifier->notifier_used) {
-		case FUTURE_NOTIFIER_WAKER:
-			p->wakers = 1;
-			break;
-		case FUTURE_NOTIFIER_POLLER:
-			if (p->word == NULL)
-				p->word = notifier->poller.ptr_to_monitor;
-			if (p->word == NULL)
-				p->must_poll = 1;
-			break;
-		default:
+	n->padding = 0;
+	if (future_poll(f, n) == FUTURE_STATE_COMPLETE)
+		return 0;
+	switch (n->notifier_used) {
+	case FUTURE_NOTIFIER_WAKER:
+		break;
+	case FUTURE_NOTIFIER_POLLER:
+		if (n->poller.ptr_to_monitor == NULL) {
 			p->must_poll = 1;
 			break;
 		}
+		p->pollers = 1;
+		if (n->padding & MA_PROMISE_SIGNALLED)
+			break;
+		p->foreign_pollers = 1;
+		if (p->word == NULL)
+			p->word = n->poller.ptr_to_monitor;
+		break;
+	default:
+		p->must_poll = 1;
+		break;
 	}
+	return 1;
 }
 
-/* Moves the futures with FUTURE_PROPERTY_ASYNC to the front. */
-static void
-runtime_async_first(struct future *futs[], size_t nfuts)
+#define MARKED ((uintptr_t)1) /* low bit of a future pointer: polled */
+
+/*
+ * Polls futs[0..n) once, those with FUTURE_PROPERTY_ASYNC first (marked
+ * in their pointer's low bit meanwhile, futures being pointer-aligned),
+ * then gathers the pending ones, in their order, at the front, the
+ * complete ones behind. Returns the number pending.
+ */
+static size_t
+runtime_pass(struct future *futs[], size_t n, struct future_notifier *nf,
+	struct pass *p)
 {
-	size_t nasync = 0;
+	size_t pending = 0;
 
-	for (size_t i = 0; i < nfuts; i++) {
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < n; i++) {
 		if (future_has_property(futs[i], FUTURE_PROPERTY_ASYNC) > 0) {
-			struct future *f = futs[i];
-
-			futs[i] = futs[nasync];
-			futs[nasync++] = f;
+			poll_one(futs[i], nf, p);
+			futs[i] = (struct future *)((uintptr_t)futs[i] | MARKED);
 		}
 	}
+	for (size_t i = 0; i < n; i++) {
+		struct future *f = futs[i];
+
+		if ((uintptr_t)f & MARKED)
+			f = (struct future *)((uintptr_t)f & ~MARKED);
+		else
+			poll_one(f, nf, p);
+		futs[i] = f;
+		if (f->context.state != FUTURE_STATE_COMPLETE) {
+			futs[i] = futs[pending];
+			futs[pending++] = f;
+		}
+	}
+	return pending;
 }
 
 MA_EXPORT void
@@ -183,31 +266,41 @@ runtime_wait_multiple(struct runtime *runtime, struct future *futs[],
 	size_t nfuts)
 {
 	struct future_notifier notifier = {
-		.waker = { .data = runtime, .wake = runtime_wake },
+		.waker = { .data = runtime, .wake = ma_runtime_wake },
 		.poller = { .ptr_to_monitor = NULL },
 		.notifier_used = FUTURE_NOTIFIER_NONE,
 		.padding = 0,
 	};
-	uint64_t poller_sleep_ns = POLLER_SLEEP_MIN_NS;
-	struct ma_spin busy_spin; /* since passes found nothing to wait for */
+	struct wait w = { .poller_sleep_ns = POLLER_SLEEP_MIN_NS };
+	struct ma_spin busy_spin = { 0, 0, 0 }; /* since passes must poll */
 	int busy = 0;
-	size_t first = 0;
+	size_t pending = nfuts;
 	struct pass p;
 
-	runtime_async_first(futs, nfuts);
 	for (;;) {
 		/* acquire: see everything published before a wake we see */
-		uint32_t seen = atomic_load_explicit(&runtime->wakes,
+		w.seen = atomic_load_explicit(&runtime->wakes,
+			memory_order_acquire);
+		w.seen_poller = atomic_load_explicit(&poller_seq,
 			memory_order_acquire);
 
-		runtime_pass(futs, first, nfuts, &notifier, &p);
-		if (p.pending == 0)
-			return;
-		while (futs[first]->context.state == FUTURE_STATE_COMPLETE)
-			first++;
+		size_t before = pending;
 
+		pending = runtime_pass(futs, pending, &notifier, &p);
+		if (pending == 0)
+			break;
+		if (pending < before)
+			w.poller_sleep_ns = POLLER_SLEEP_MIN_NS; /* progress */
+		if (p.pollers && !w.watching) {
+			/* seq_cst: against ma_poller_signal's fence */
+			atomic_fetch_add_explicit(&poller_watchers, 1,
+				memory_order_seq_cst);
+			w.watching = 1;
+			continue; /* pass again: signals come from now on */
+		}
 		if (!p.must_poll) {
-			runtime_park(runtime, seen, &p, &poller_sleep_ns);
+			busy = 0;
+			runtime_park(runtime, &w, &p);
 			continue;
 		}
 		/* Nothing to wait for: poll again, yielding once it drags on. */
@@ -218,6 +311,9 @@ runtime_wait_multiple(struct runtime *runtime, struct future *futs[],
 		if (!ma_spin_step(&busy_spin, SPIN_NS))
 			sched_yield();
 	}
+	if (w.watching)
+		atomic_fetch_sub_explicit(&poller_watchers, 1,
+			memory_order_relaxed);
 }
 
 MA_EXPORT void

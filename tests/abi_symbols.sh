@@ -23,6 +23,7 @@ want_soname=libminiasync.so.0
 expected() {
 	cat <<'END'
 LIBMINIASYNC_1.0 LIBMINIASYNC_1.0
+LIBMINIASYNC_1.1 LIBMINIASYNC_1.1
 data_mover_sync_delete LIBMINIASYNC_1.0
 data_mover_sync_get_vdm LIBMINIASYNC_1.0
 data_mover_sync_new LIBMINIASYNC_1.0
@@ -37,6 +38,7 @@ runtime_delete LIBMINIASYNC_1.0
 runtime_new LIBMINIASYNC_1.0
 runtime_wait LIBMINIASYNC_1.0
 runtime_wait_multiple LIBMINIASYNC_1.0
+vdm_operation_task LIBMINIASYNC_1.1
 END
 }
 

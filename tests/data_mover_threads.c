@@ -450,8 +450,9 @@ gate_open_later(void *arg)
 }
 
 /*
- * Started with one waker, waited for by a runtime: the runtime is never
- * woken by the mover (it holds the first waker), so it must not sleep.
+ * Started with one waker, then waited for by a runtime: the runtime's
+ * poll arms its own waker in place of the first one (the latest poller
+ * is the one woken), so the first waker is never called.
  */
 START_TEST(test_wait_with_other_waker)
 {
@@ -481,7 +482,7 @@ START_TEST(test_wait_with_other_waker)
 	int wakes = atomic_load(&woken);
 
 	ck_assert_uint_eq(b, 77);
-	ck_assert_int_eq(wakes, 1);
+	ck_assert_int_eq(wakes, 0);
 	runtime_delete(r);
 	data_mover_threads_delete(dmt);
 }

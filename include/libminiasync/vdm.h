@@ -154,75 +154,16 @@ vdm_is_supported(struct vdm *vdm, unsigned capability)
 }
 
 /*
- * A started operation keeps the promise its mover made in op_start: how
- * completion will be signalled. The task repeats it on every later poll,
- * so that a waiting runtime may keep sleeping. Until the operation
- * completes, the promise is kept in the context's padding and the poller
- * word (or the waker's data) in the not yet written output. A poller
- * with another waker than the one the mover holds is told NONE: it will
- * not be woken, so it must keep polling.
+ * The task of every vdm operation future, in the library (since 0.4.0,
+ * symbol version LIBMINIASYNC_1.1). The first poll starts the operation
+ * with op_start, which gives the poll its promise; every poll then asks
+ * op_check and, once the operation is complete, calls op_delete, which
+ * writes the output. On later polls the library's own movers promise
+ * again what they will do for that very notifier; other movers promise
+ * nothing (the caller polls again). The task keeps nothing in the future.
  */
-static inline void
-vdm_operation_promise_save(struct future_context *context,
-	const struct future_notifier *n)
-{
-	struct vdm_operation_output *output =
-		(struct vdm_operation_output *)future_context_get_output(context);
-
-	context->padding = n != NULL ? (uint32_t)n->notifier_used :
-		(uint32_t)FUTURE_NOTIFIER_NONE;
-	if (context->padding == FUTURE_NOTIFIER_POLLER)
-		output->output.memcpy.dest = n->poller.ptr_to_monitor;
-	else if (context->padding == FUTURE_NOTIFIER_WAKER)
-		output->output.memcpy.dest = n->waker.data;
-}
-
-static inline void
-vdm_operation_promise_restore(struct future_context *context,
-	struct future_notifier *n)
-{
-	struct vdm_operation_output *output =
-		(struct vdm_operation_output *)future_context_get_output(context);
-
-	if (n == NULL)
-		return;
-	n->notifier_used = (enum future_notifier_type)context->padding;
-	if (n->notifier_used == FUTURE_NOTIFIER_POLLER)
-		n->poller.ptr_to_monitor =
-			(uint64_t *)output->output.memcpy.dest;
-	else if (n->notifier_used == FUTURE_NOTIFIER_WAKER &&
-			n->waker.data != output->output.memcpy.dest)
-		n->notifier_used = FUTURE_NOTIFIER_NONE; /* not our waker */
-}
-
-/* The task of every vdm operation future. */
-static inline enum future_state
-vdm_operation_impl(struct future_context *context,
-	struct future_notifier *n)
-{
-	struct vdm_operation_data *data =
-		(struct vdm_operation_data *)future_context_get_data(context);
-	struct vdm *vdm = data->vdm;
-
-	if (context->state == FUTURE_STATE_IDLE) {
-		if (vdm->op_start(data->data, &data->operation, n) != 0)
-			return FUTURE_STATE_IDLE;
-		vdm_operation_promise_save(context, n);
-	} else {
-		vdm_operation_promise_restore(context, n);
-	}
-
-	enum future_state state = vdm->op_check(data->data, &data->operation);
-
-	if (state == FUTURE_STATE_COMPLETE) {
-		context->padding = 0;
-		vdm->op_delete(data->data, &data->operation,
-			(struct vdm_operation_output *)
-			future_context_get_output(context));
-		data->data = NULL;
-	}
-	return state;
-}
+enum future_state vdm_operation_task(struct future_context *context,
+	struct future_notifier *notifier);
 
 static inline void
 vdm_set_has_property_fn(struct vdm_operation_future *future,
@@ -248,7 +189,7 @@ vdm_generic_operation(struct vdm *vdm, struct vdm_operation_future *future)
 		future->output.result = VDM_ERROR_OUT_OF_MEMORY;
 		return;
 	}
-	FUTURE_INIT(future, vdm_operation_impl);
+	FUTURE_INIT(future, vdm_operation_task);
 	if (vdm->has_property != NULL)
 		vdm_set_has_property_fn(future, vdm->has_property);
 }
