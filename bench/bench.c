@@ -34,7 +34,7 @@
  *   interposing syscall()) during 20,000 back-to-back 64-byte copies, each
  *   waited for with runtime_wait, on a 2-worker POLLER mover (<= 0.01 per
  *   op) and on a WAKER one (no target); "n/a" when the count cannot be
- *   trusted in this build;
+ *   trusted in this build (checked first: a 20 ms wait must make some);
  * - chain: a future running 50 4 KiB copies one after another on a
  *   1-worker mover while a copy that sleeps 100 ms is pending on another,
  *   both in one runtime_wait_multiple (the slow one first); time until the
@@ -1243,19 +1243,23 @@ bench_polls(struct runtime *r)
 	free(ptrs);
 }
 
+/* Futex calls are counted while futex_counting is set. */
+static _Atomic int futex_counting;
+static _Atomic uint64_t futex_calls;
+
+#ifndef BENCH_NO_SYSCALL_HOOK
 /*
  * Counting futex calls: this definition of syscall() in the executable
  * takes the place of the C library's for the whole process (the library
  * makes its futex calls through syscall()), counts futex calls while
  * futex_counting is set, and hands every call on to the real syscall().
  * Like the C library's own, it takes six argument words, whatever the
- * call uses.
+ * call uses. A fully static build, where dlsym() finds nothing to hand
+ * the calls on to, is built with -DBENCH_NO_SYSCALL_HOOK instead.
  */
 typedef long (*syscall_fn)(long number, ...);
 
 static _Atomic(syscall_fn) real_syscall;
-static _Atomic int futex_counting;
-static _Atomic uint64_t futex_calls;
 
 /* The C library's syscall(), or NULL where the dynamic linker is not. */
 static syscall_fn
@@ -1325,6 +1329,7 @@ syscall(long number, ...)
 	}
 	return fn(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
+#endif /* BENCH_NO_SYSCALL_HOOK */
 
 /*
  * Counting on and off. The futex calls of other threads that happen
@@ -1357,6 +1362,14 @@ sleep_then_copy(long ns, void *dst, const void *src, size_t n)
 	return memcpy(dst, src, n);
 }
 
+#ifdef BENCH_NO_SYSCALL_HOOK
+static const char *
+futex_count_unusable(struct runtime *r)
+{
+	(void)r;
+	return "built with BENCH_NO_SYSCALL_HOOK: nothing counts them";
+}
+#else
 static void *
 probe_slow_memcpy(void *dst, const void *src, size_t n, unsigned flags)
 {
@@ -1368,9 +1381,9 @@ probe_slow_memcpy(void *dst, const void *src, size_t n, unsigned flags)
  * Whether the futex count can be trusted: NULL if so, else why not. A
  * thread that waits 20 ms in runtime_wait on a WAKER mover must sleep,
  * and somebody must wake it; if no futex call was counted meanwhile, the
- * library's calls do not reach our syscall() (a static or sanitizer
- * build, or a library that sleeps some other way), and a count of 0
- * would be a lie.
+ * library's calls do not reach our syscall() (a static build, a checker
+ * that intercepts syscall(), or a library that sleeps some other way),
+ * and a count of 0 would be a lie.
  */
 static const char *
 futex_count_unusable(struct runtime *r)
@@ -1401,6 +1414,7 @@ futex_count_unusable(struct runtime *r)
 			"while a thread slept in runtime_wait for 20 ms";
 	return NULL;
 }
+#endif /* BENCH_NO_SYSCALL_HOOK */
 
 /* Futex calls per op of FUTEX_OPS back-to-back waited 64-byte copies. */
 static double
