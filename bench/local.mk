@@ -7,7 +7,9 @@ EXTRA_PROGRAMS += bench/bench
 bench_bench_SOURCES = bench/bench.c
 # The threads mover figures need data_mover_threads_*, in the library now.
 bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_THREADS_MOVER
-bench_bench_LDADD = lib/libminiasync.la $(PTHREAD_LIBS)
+# -ldl: dlsym(), which the futex figure's syscall() counter needs (in libc
+# itself from glibc 2.34; the empty libdl is still there to link).
+bench_bench_LDADD = lib/libminiasync.la $(PTHREAD_LIBS) -ldl
 CLEANFILES += bench/bench$(EXEEXT)
 
 bench: bench/bench$(EXEEXT)
