@@ -54,6 +54,20 @@ ma_aligned_alloc(size_t alignment, size_t size)
 	return aligned_alloc(alignment, size);
 }
 
+static _Atomic unsigned long test_counts[MA_TEST_EVENTS];
+
+void
+ma_test_note(enum ma_test_event event, unsigned long amount)
+{
+	atomic_fetch_add(&test_counts[event], amount);
+}
+
+unsigned long
+ma_test_count(enum ma_test_event event)
+{
+	return atomic_exchange(&test_counts[event], 0);
+}
+
 int
 ma_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
 {

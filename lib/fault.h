@@ -4,7 +4,9 @@
 /*
  * fault.h -- the library's allocation and thread-start calls. In the test
  * build (MA_FAULT_INJECTION) they can be made to fail on the n-th call;
- * in the installed library they are the plain C and POSIX calls.
+ * in the installed library they are the plain C and POSIX calls. The
+ * test build also counts a few events that tests cannot observe from
+ * outside; in the installed library ma_test_note() is nothing.
  */
 
 #ifndef MA_FAULT_H
@@ -33,7 +35,22 @@ void *ma_malloc(size_t size);
 void *ma_aligned_alloc(size_t alignment, size_t size);
 int ma_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg);
 
+/* Events the test build counts, for white-box tests (tests/hooks.c). */
+enum ma_test_event {
+	MA_TEST_WRITTEN_BACK, /* bytes written back after a user's function */
+	MA_TEST_TIMED_SLEEP, /* runtime sleeps with a timeout */
+	MA_TEST_EVENTS,
+};
+
+/* Adds amount to the event's count. */
+void ma_test_note(enum ma_test_event event, unsigned long amount);
+
+/* The event's count since the last call, which resets it. */
+unsigned long ma_test_count(enum ma_test_event event);
+
 #else
+
+#define ma_test_note(event, amount) ((void)0)
 
 #define ma_malloc(size) malloc(size)
 #define ma_aligned_alloc(alignment, size) aligned_alloc(alignment, size)

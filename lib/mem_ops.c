@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fault.h"
 #include "internal.h"
 #include "mem_ops.h"
 
@@ -368,8 +369,10 @@ ma_op_run(const struct ma_mem_fns *fns, const struct vdm_operation *op,
 	if ((flags & VDM_F_MEM_DURABLE) && row->fn != NO_FIELD &&
 			memcmp((const char *)fns + row->fn,
 				(const char *)&ma_mem_fns_lib + row->fn,
-				sizeof(memcpy_fn)) != 0)
+				sizeof(memcpy_fn)) != 0) {
 		ma_flush(dest, len); /* a user's function wrote the bytes */
+		ma_test_note(MA_TEST_WRITTEN_BACK, len);
+	}
 }
 
 void

@@ -187,9 +187,12 @@ runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 	atomic_fetch_add_explicit(&r->poller_sleepers, 1,
 		memory_order_seq_cst);
 	atomic_fetch_add_explicit(&poller_sleepers, 1, memory_order_seq_cst);
-	if (!news(r, w, p))
+	if (!news(r, w, p)) {
+		if (p->foreign_pollers)
+			ma_test_note(MA_TEST_TIMED_SLEEP, 1);
 		ma_park_wait((const uint32_t *)&poller_seq, w->seen_poller,
 			p->foreign_pollers ? &timeout : NULL);
+	}
 	atomic_fetch_sub_explicit(&poller_sleepers, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&r->poller_sleepers, 1,
 		memory_order_relaxed);

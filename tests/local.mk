@@ -78,3 +78,11 @@ tests_fault_injection_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_fault_injection_CFLAGS = $(ma_test_cflags)
 tests_fault_injection_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) \
 	$(PTHREAD_LIBS)
+
+# white-box checks through the test build's counters (lib/fault.h)
+ma_check_suites += tests/hooks
+tests_hooks_SOURCES = tests/hooks.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
+tests_hooks_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_hooks_CFLAGS = $(ma_test_cflags)
+tests_hooks_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
