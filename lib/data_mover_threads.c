@@ -83,6 +83,7 @@
 #define WORKER_SPIN_NS 50000 /* an idle worker spins this long */
 #define WAKING_SPINS 64 /* a poll waits this many pauses for a waker */
 
+#define MAX_RING 65536 /* the ring's capacity at most */
 #define DEFAULT_MAX_THREADS 12
 #define DEFAULT_RINGBUF_SIZE 128
 
@@ -292,7 +293,7 @@ threads_op_start(void *data, const struct vdm_operation *operation,
 	MA_HAPPENS_BEFORE(&job->phase);
 	atomic_store_explicit(&job->phase, phase, memory_order_release);
 
-	if (ma_ringbuf_enqueue(dmt->queue, job) != 0)
+	if (ma_ringbuf_enqueue(dmt->queue, job->index) != 0)
 		ma_stack_push(&dmt->overflow, job->index);
 	workers_call(dmt);
 	return 0;
@@ -599,14 +600,13 @@ static struct job *
 queue_take(struct data_mover_threads *dmt, unsigned *turn)
 {
 	uint32_t idx;
-	struct job *job = NULL;
 
 	if ((++*turn & 1) && ma_stack_pop(&dmt->overflow, &idx) == 0)
 		return job_at(dmt, idx);
-	job = ma_ringbuf_dequeue(dmt->queue);
-	if (job == NULL && ma_stack_pop(&dmt->overflow, &idx) == 0)
-		job = job_at(dmt, idx);
-	return job;
+	if (ma_ringbuf_dequeue(dmt->queue, &idx) == 0 ||
+			ma_stack_pop(&dmt->overflow, &idx) == 0)
+		return job_at(dmt, idx);
+	return NULL;
 }
 
 /* Nonzero when a worker has something to do (or must exit). */
@@ -761,7 +761,9 @@ data_mover_threads_new(size_t nthreads, size_t ringbuf_size,
 	mover_atomic_words(dmt, 1);
 	dmt->nthreads = nthreads;
 
-	dmt->queue = ma_ringbuf_new(ringbuf_size);
+	/* a bigger ring would only cost memory: the overflow takes the rest */
+	dmt->queue = ma_ringbuf_new(ringbuf_size < MAX_RING ? ringbuf_size :
+		MAX_RING);
 	if (dmt->queue == NULL)
 		goto err_queue;
 	if (pool_grow(dmt) != 0)

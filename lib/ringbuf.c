@@ -5,13 +5,24 @@
  * ringbuf.c -- the bounded many-to-many queue.
  *
  * Cell i of a queue of capacity C serves the positions p with p % C == i.
- * Its sequence number is 2p when it is free for the producer of position
- * p, and 2p + 1 once that producer has stored its item, which is then for
- * the consumer of position p; that consumer sets it to 2(p + C), freeing
- * the cell for the next lap. (Doubling keeps "filled for p" and "free for
- * p + 1" apart even when C is 1.) A producer (consumer) claims its
- * position with a compare-and-swap on the shared enqueue (dequeue)
- * counter.
+ * Its one 64-bit word holds a sequence number (high half) and the item
+ * (low half), so an item and its publication are a single atomic store.
+ * The sequence number is 2p when the cell is free for the producer of
+ * position p, and 2p + 1 once that producer has stored its item, which
+ * is then for the consumer of position p; that consumer sets it to
+ * 2(p + C), freeing the cell for the next lap. (Doubling keeps "filled
+ * for p" and "free for p + 1" apart even when C is 1; the numbers are
+ * kept modulo 2^32 and compared by difference.) A producer (consumer)
+ * claims its position with a compare-and-swap on the shared enqueue
+ * (dequeue) counter.
+ *
+ * A producer that claimed its position but has not published yet (it
+ * may have been preempted right there) would hold up every item queued
+ * behind it. So when the cell at the head is claimed but unfilled and
+ * the next one is filled, a consumer skips the head: it claims that
+ * position and frees its cell for the next lap. The late producer's
+ * publishing compare-and-swap then fails, and it queues its item again
+ * at a new position. Nobody waits for a thread that is not running.
  */
 
 #include <errno.h>
@@ -24,22 +35,32 @@
 #include "ringbuf.h"
 #include "valgrind.h"
 
-struct cell {
-	_Atomic size_t seq;
-	void *item;
-};
+#define MAX_CAPACITY ((size_t)1 << 28) /* keeps 2C well inside 2^31 */
 
 struct ma_ringbuf {
 	_Alignas(MA_CACHELINE) _Atomic size_t enqueue_pos;
 	_Alignas(MA_CACHELINE) _Atomic size_t dequeue_pos;
 	_Alignas(MA_CACHELINE) size_t capacity;
-	struct cell *cells;
+	_Atomic uint64_t *cells; /* sequence << 32 | item */
 };
+
+static uint64_t
+cell_word(size_t seq, uint32_t item)
+{
+	return (uint64_t)(uint32_t)seq << 32 | item;
+}
+
+/* How far the cell's sequence number is past the expected one. */
+static int32_t
+cell_diff(uint64_t word, size_t expected)
+{
+	return (int32_t)((uint32_t)(word >> 32) - (uint32_t)expected);
+}
 
 struct ma_ringbuf *
 ma_ringbuf_new(size_t capacity)
 {
-	if (capacity == 0 || capacity > SIZE_MAX / 4 / sizeof(struct cell)) {
+	if (capacity == 0 || capacity > MAX_CAPACITY) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -48,19 +69,17 @@ ma_ringbuf_new(size_t capacity)
 
 	if (rb == NULL)
 		return NULL;
-	rb->cells = ma_malloc(capacity * sizeof(struct cell));
+	rb->cells = ma_malloc(capacity * sizeof(*rb->cells));
 	if (rb->cells == NULL) {
 		free(rb);
 		return NULL;
 	}
 	rb->capacity = capacity;
-	for (size_t i = 0; i < capacity; i++) {
-		atomic_init(&rb->cells[i].seq, 2 * i);
-		rb->cells[i].item = NULL;
-		MA_ATOMIC_WORDS(&rb->cells[i].seq, sizeof(size_t));
-	}
+	for (size_t i = 0; i < capacity; i++)
+		atomic_init(&rb->cells[i], cell_word(2 * i, 0));
 	atomic_init(&rb->enqueue_pos, 0);
 	atomic_init(&rb->dequeue_pos, 0);
+	MA_ATOMIC_WORDS(rb->cells, capacity * sizeof(*rb->cells));
 	MA_ATOMIC_WORDS(&rb->enqueue_pos, sizeof(size_t));
 	MA_ATOMIC_WORDS(&rb->dequeue_pos, sizeof(size_t));
 	return rb;
@@ -71,8 +90,7 @@ ma_ringbuf_delete(struct ma_ringbuf *rb)
 {
 	if (rb == NULL)
 		return;
-	for (size_t i = 0; i < rb->capacity; i++)
-		MA_ATOMIC_WORDS_END(&rb->cells[i].seq, sizeof(size_t));
+	MA_ATOMIC_WORDS_END(rb->cells, rb->capacity * sizeof(*rb->cells));
 	MA_ATOMIC_WORDS_END(&rb->enqueue_pos, sizeof(size_t));
 	MA_ATOMIC_WORDS_END(&rb->dequeue_pos, sizeof(size_t));
 	free(rb->cells);
@@ -80,74 +98,104 @@ ma_ringbuf_delete(struct ma_ringbuf *rb)
 }
 
 int
-ma_ringbuf_enqueue(struct ma_ringbuf *rb, void *item)
+ma_ringbuf_enqueue(struct ma_ringbuf *rb, uint32_t item)
 {
 	size_t pos = atomic_load_explicit(&rb->enqueue_pos,
 		memory_order_relaxed);
 
 	for (;;) {
-		struct cell *cell = &rb->cells[pos % rb->capacity];
+		_Atomic uint64_t *cell = &rb->cells[pos % rb->capacity];
 		/* acquire: pairs with the consumer's release of the cell */
-		size_t seq = atomic_load_explicit(&cell->seq,
+		uint64_t word = atomic_load_explicit(cell,
 			memory_order_acquire);
-		intptr_t diff = (intptr_t)seq - (intptr_t)(2 * pos);
+		int32_t diff = cell_diff(word, 2 * pos);
 
 		if (diff == 0) {
-			if (atomic_compare_exchange_weak_explicit(
+			if (!atomic_compare_exchange_weak_explicit(
 					&rb->enqueue_pos, &pos, pos + 1,
 					memory_order_relaxed,
-					memory_order_relaxed)) {
-				MA_HAPPENS_AFTER(&cell->seq);
-				cell->item = item;
-				/* release: publishes item to the consumer */
-				MA_HAPPENS_BEFORE(&cell->seq);
-				atomic_store_explicit(&cell->seq, 2 * pos + 1,
-					memory_order_release);
+					memory_order_relaxed))
+				continue;
+			/* release: what the item names, to the consumer */
+			MA_HAPPENS_BEFORE(cell);
+			if (atomic_compare_exchange_strong_explicit(cell,
+					&word, cell_word(2 * pos + 1, item),
+					memory_order_release,
+					memory_order_relaxed))
 				return 0;
-			}
+			/* a consumer skipped the position: queue anew */
 		} else if (diff < 0) {
 			return -1; /* the cell is a lap behind: full */
-		} else {
-			pos = atomic_load_explicit(&rb->enqueue_pos,
-				memory_order_relaxed);
 		}
+		pos = atomic_load_explicit(&rb->enqueue_pos,
+			memory_order_relaxed);
 	}
 }
 
-void *
-ma_ringbuf_dequeue(struct ma_ringbuf *rb)
+/*
+ * Nonzero when position pos is claimed by a producer that has not
+ * filled its cell while the next position's cell is filled: the head is
+ * holding items up.
+ */
+static int
+head_stalled(struct ma_ringbuf *rb, size_t pos)
+{
+	if (atomic_load_explicit(&rb->enqueue_pos, memory_order_relaxed) <=
+			pos + 1)
+		return 0;
+
+	uint64_t next = atomic_load_explicit(
+		&rb->cells[(pos + 1) % rb->capacity], memory_order_relaxed);
+
+	return cell_diff(next, 2 * (pos + 1) + 1) == 0;
+}
+
+int
+ma_ringbuf_dequeue(struct ma_ringbuf *rb, uint32_t *item)
 {
 	size_t pos = atomic_load_explicit(&rb->dequeue_pos,
 		memory_order_relaxed);
 
 	for (;;) {
-		struct cell *cell = &rb->cells[pos % rb->capacity];
+		_Atomic uint64_t *cell = &rb->cells[pos % rb->capacity];
 		/* acquire: pairs with the producer's release of the item */
-		size_t seq = atomic_load_explicit(&cell->seq,
+		uint64_t word = atomic_load_explicit(cell,
 			memory_order_acquire);
-		intptr_t diff = (intptr_t)seq - (intptr_t)(2 * pos + 1);
+		int32_t diff = cell_diff(word, 2 * pos + 1);
 
-		if (diff == 0) {
-			if (atomic_compare_exchange_weak_explicit(
+		if (diff == 0 || (diff == -1 && head_stalled(rb, pos))) {
+			if (!atomic_compare_exchange_weak_explicit(
 					&rb->dequeue_pos, &pos, pos + 1,
 					memory_order_relaxed,
-					memory_order_relaxed)) {
-				MA_HAPPENS_AFTER(&cell->seq);
-				void *item = cell->item;
+					memory_order_relaxed))
+				continue;
+			/* position pos is ours: take its item, or skip it */
+			uint64_t free_word = cell_word(2 * (pos +
+				rb->capacity), 0);
 
-				/* release: the cell is free for a producer */
-				MA_HAPPENS_BEFORE(&cell->seq);
-				atomic_store_explicit(&cell->seq,
-					2 * (pos + rb->capacity),
-					memory_order_release);
-				return item;
+			while (cell_diff(word, 2 * pos + 1) != 0) {
+				/* release: the cell, to the next producer */
+				if (atomic_compare_exchange_weak_explicit(cell,
+						&word, free_word,
+						memory_order_release,
+						memory_order_acquire))
+					break;
 			}
+			if (cell_diff(word, 2 * pos + 1) != 0) {
+				pos++; /* skipped: try the next one */
+				continue;
+			}
+			MA_HAPPENS_AFTER(cell);
+			*item = (uint32_t)word;
+			/* release: the cell is free for a producer */
+			atomic_store_explicit(cell, free_word,
+				memory_order_release);
+			return 0;
 		} else if (diff < 0) {
-			return NULL; /* not filled yet: empty */
-		} else {
-			pos = atomic_load_explicit(&rb->dequeue_pos,
-				memory_order_relaxed);
+			return -1; /* not filled yet: empty */
 		}
+		pos = atomic_load_explicit(&rb->dequeue_pos,
+			memory_order_relaxed);
 	}
 }
 
