@@ -15,7 +15,9 @@
  *
  * Submission never fails: the job goes into the bounded ring queue, or,
  * when that is full, onto a lock-free overflow stack that the workers
- * drain as well; either way the future keeps its promise.
+ * drain as well; either way the future keeps its promise. A job started
+ * by one of the mover's own workers (from a waker) runs at once in that
+ * worker instead: queued, it could wait for that very worker.
  *
  * A job's phase word tells where it is:
  *   NEW -> QUEUED -> RUNNING -> [WAKING ->] COMPLETE
@@ -142,6 +144,9 @@ struct data_mover_threads {
 /* The job whose waker this thread is calling, for re-entrant polls. */
 static _Thread_local const struct job *waking_job;
 
+/* The mover whose worker this thread is, if any. */
+static _Thread_local const struct data_mover_threads *worker_of;
+
 static struct job *
 job_at(struct data_mover_threads *dmt, uint32_t idx)
 {
@@ -240,6 +245,8 @@ threads_op_delete(void *data, const struct vdm_operation *operation,
 	job_unref(data);
 }
 
+static void job_run_whole(struct job *job);
+
 /* Writes a POLLER promise: the job's word, signalled by the mover. */
 static void
 promise_poller(struct job *job, struct future_notifier *n)
@@ -287,6 +294,16 @@ threads_op_start(void *data, const struct vdm_operation *operation,
 	} else if (n != NULL &&
 			dmt->desired_notifier == FUTURE_NOTIFIER_POLLER) {
 		promise_poller(job, n);
+	}
+	if (worker_of == dmt) {
+		/*
+		 * Started by one of our own workers (in a waker, say): run
+		 * it now. Queued, it might wait for this very worker.
+		 */
+		atomic_store_explicit(&job->phase,
+			(phase & ~PH_MASK) | PH_RUNNING, memory_order_relaxed);
+		job_run_whole(job);
+		return 0;
 	}
 	atomic_store_explicit(&job->refs, 2, memory_order_relaxed);
 	/* release: the job's fields, to whoever claims it */
@@ -647,6 +664,7 @@ worker_main(void *arg)
 	struct data_mover_threads *dmt = arg;
 	unsigned turn = 0;
 
+	worker_of = dmt;
 	for (;;) {
 		if (atomic_load_explicit(&dmt->big_pending,
 				memory_order_relaxed) != 0 && big_help(dmt))

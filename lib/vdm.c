@@ -15,6 +15,8 @@
  * The synchronous mover is done inside its first poll.
  */
 
+#include <string.h>
+
 #include "internal.h"
 #include "mem_ops.h"
 #include "movers.h"
@@ -27,6 +29,33 @@ is_sync_mover(const struct vdm *vdm)
 	return vdm->op_start == ma_sync_op_start &&
 		vdm->op_check == ma_sync_op_check &&
 		vdm->op_delete == ma_sync_op_delete;
+}
+
+/*
+ * The synchronous mover's operation, done here; the common case (a
+ * plain memcpy) without a call through the table.
+ */
+static void
+sync_run(struct vdm_operation_data *data, struct future_notifier *notifier,
+	struct vdm_operation_output *output)
+{
+	const struct vdm_operation_data_memcpy *c =
+		&data->operation.data.memcpy;
+
+	data->data = NULL;
+	if (data->operation.type == VDM_OPERATION_MEMCPY && c->flags == 0 &&
+			ma_op_valid(&data->operation)) {
+		if (notifier != NULL)
+			notifier->notifier_used = FUTURE_NOTIFIER_NONE;
+		if (c->n != 0)
+			memcpy(c->dest, c->src, c->n);
+		output->type = VDM_OPERATION_MEMCPY;
+		output->result = VDM_SUCCESS;
+		output->output.memcpy.dest = c->dest;
+		return;
+	}
+	ma_sync_op_start(NULL, &data->operation, notifier);
+	ma_op_output(&data->operation, output);
 }
 
 MA_EXPORT enum future_state
@@ -42,9 +71,7 @@ vdm_operation_task(struct future_context *context,
 	enum future_state state;
 
 	if (is_sync_mover(vdm)) {
-		ma_sync_op_start(data->data, &data->operation, notifier);
-		ma_op_output(&data->operation, output);
-		data->data = NULL;
+		sync_run(data, notifier, output);
 		return FUTURE_STATE_COMPLETE;
 	}
 	if (context->state == FUTURE_STATE_IDLE) {
