@@ -302,7 +302,10 @@ threads_op_start(void *data, const struct vdm_operation *operation,
 		 */
 		atomic_store_explicit(&job->phase,
 			(phase & ~PH_MASK) | PH_RUNNING, memory_order_relaxed);
+		/* a reference of our own: the waker may poll and free it */
+		atomic_store_explicit(&job->refs, 2, memory_order_relaxed);
 		job_run_whole(job);
+		job_unref(job);
 		return 0;
 	}
 	atomic_store_explicit(&job->refs, 2, memory_order_relaxed);
@@ -580,6 +583,7 @@ big_help(struct data_mover_threads *dmt)
 		if (atomic_fetch_sub(&job->shares_left, 1) == 1) {
 			MA_HAPPENS_AFTER(&job->shares_left);
 			job_complete(job);
+			job_unref(job); /* the queue's, handed on to us */
 		}
 		helped = 1;
 	}
@@ -588,7 +592,9 @@ big_help(struct data_mover_threads *dmt)
 
 /*
  * Performs a job taken from a queue, if nobody claimed it first, sharing
- * it out if it is big; then drops the queue's reference.
+ * it out if it is big; then drops the queue's reference (for a big job,
+ * whoever finishes its last share does: it completes the job, and may
+ * call a waker that frees the future's reference).
  */
 static void
 worker_run(struct data_mover_threads *dmt, struct job *job)
@@ -607,6 +613,7 @@ worker_run(struct data_mover_threads *dmt, struct job *job)
 			if (atomic_load(&dmt->sleepers) != 0)
 				workers_wake(dmt, INT_MAX);
 			big_help(dmt);
+			return;
 		}
 	}
 	job_unref(job);

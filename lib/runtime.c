@@ -181,8 +181,11 @@ runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 		.tv_nsec = (long)w->poller_sleep_ns,
 	};
 
-	if (p->foreign_pollers && w->poller_sleep_ns < POLLER_SLEEP_MAX_NS)
+	if (p->foreign_pollers) {
 		w->poller_sleep_ns *= 2;
+		if (w->poller_sleep_ns > POLLER_SLEEP_MAX_NS)
+			w->poller_sleep_ns = POLLER_SLEEP_MAX_NS;
+	}
 	/* seq_cst: against the waker's wakes bump and sleepers read */
 	atomic_fetch_add_explicit(&r->poller_sleepers, 1,
 		memory_order_seq_cst);
