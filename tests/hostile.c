@@ -50,16 +50,30 @@ first_diff(const unsigned char *a, const unsigned char *b, size_t n)
 /*
  * A memcpy for the workers that waits while the gate is shut: it holds
  * a copy back until the test has set the scene. Shut the gate before
- * installing it; once opened, the gate stays open.
+ * installing it; once opened, the gate stays open. A mutex, not an
+ * atomic flag, so that helgrind sees the hand-off too.
  */
-static _Atomic int gate_open;
+static pthread_mutex_t gate_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int gate_is_open; /* guarded by gate_mutex */
+
+static void
+gate_set(int open)
+{
+	pthread_mutex_lock(&gate_mutex);
+	gate_is_open = open;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_mutex);
+}
 
 static void *
 gated_memcpy(void *dst, const void *src, size_t n, unsigned flags)
 {
 	(void)flags;
-	while (!atomic_load(&gate_open))
-		sched_yield();
+	pthread_mutex_lock(&gate_mutex);
+	while (!gate_is_open)
+		pthread_cond_wait(&gate_cond, &gate_mutex);
+	pthread_mutex_unlock(&gate_mutex);
 	return memcpy(dst, src, n);
 }
 
@@ -265,12 +279,12 @@ START_TEST(test_reentrant_waker)
 		n.waker.wake = reentrant_wake;
 
 		/* the copy waits until this poll is over */
-		atomic_store(&gate_open, 0);
+		gate_set(0);
 		data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
 		ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f), &n),
 			FUTURE_STATE_RUNNING);
 		ck_assert_int_eq(n.notifier_used, FUTURE_NOTIFIER_WAKER);
-		atomic_store(&gate_open, 1);
+		gate_set(1);
 
 		while (sem_wait(&re.polled) != 0)
 			;
@@ -334,7 +348,7 @@ release_after_loop2_polled(void *arg)
 {
 	(void)arg;
 	wait_for_count(&loop2_polls, 1);
-	atomic_store(&gate_open, 1);
+	gate_set(1);
 	return NULL;
 }
 
@@ -351,7 +365,7 @@ START_TEST(test_handover_same_data)
 	ck_assert_int_eq(sem_init(&loop2_sem, 0, 0), 0);
 	atomic_store(&loop1_wakes, 0);
 	atomic_store(&loop2_polls, 0);
-	atomic_store(&gate_open, 0);
+	gate_set(0);
 	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
 
 	struct vdm_operation_future f = vdm_memcpy(vdm, &b, &a, sizeof(a), 0);
@@ -407,7 +421,9 @@ struct tp_op {
 	enum future_notifier_type mode;
 	int has_waker;
 	struct future_waker waker;
-	uint64_t done; /* the poller word; atomic */
+	pthread_mutex_t mutex;
+	int done; /* guarded by mutex */
+	uint64_t word; /* the poller word, for the runtime only; atomic */
 	int started;
 	pthread_t thread;
 };
@@ -418,8 +434,10 @@ tp_op_new(struct vdm *vdm, const enum vdm_operation_type type)
 	struct tp_op *op = calloc(1, sizeof(*op));
 
 	(void)type;
-	if (op != NULL)
+	if (op != NULL) {
 		op->mode = ((struct tp_mover *)vdm)->mode;
+		pthread_mutex_init(&op->mutex, NULL);
+	}
 	return op;
 }
 
@@ -429,8 +447,11 @@ tp_op_thread(void *arg)
 {
 	struct tp_op *op = arg;
 
-	/* release: pairs with tp_op_check's acquire */
-	__atomic_store_n(&op->done, 1, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&op->mutex);
+	op->done = 1;
+	pthread_mutex_unlock(&op->mutex);
+	/* release: pairs with the acquire of whoever watches the word */
+	__atomic_store_n(&op->word, 1, __ATOMIC_RELEASE);
 	if (op->has_waker)
 		FUTURE_WAKER_WAKE(&op->waker);
 	return NULL;
@@ -449,7 +470,7 @@ tp_op_start(void *data, const struct vdm_operation *operation,
 			op->has_waker = 1;
 			op->waker = n->waker;
 		} else if (op->mode == FUTURE_NOTIFIER_POLLER) {
-			n->poller.ptr_to_monitor = &op->done;
+			n->poller.ptr_to_monitor = &op->word;
 		}
 	}
 	if (pthread_create(&op->thread, NULL, tp_op_thread, op) != 0) {
@@ -467,8 +488,11 @@ tp_op_check(void *data, const struct vdm_operation *operation)
 	struct tp_op *op = data;
 
 	(void)operation;
-	return __atomic_load_n(&op->done, __ATOMIC_ACQUIRE) ?
-		FUTURE_STATE_COMPLETE : FUTURE_STATE_RUNNING;
+	pthread_mutex_lock(&op->mutex);
+	int done = op->done;
+
+	pthread_mutex_unlock(&op->mutex);
+	return done ? FUTURE_STATE_COMPLETE : FUTURE_STATE_RUNNING;
 }
 
 /* Writes the result only; waits for the thread (and so its waker). */
@@ -482,6 +506,7 @@ tp_op_delete(void *data, const struct vdm_operation *operation,
 	if (op->started)
 		pthread_join(op->thread, NULL);
 	output->result = VDM_ERROR_OUT_OF_MEMORY;
+	pthread_mutex_destroy(&op->mutex);
 	free(op);
 }
 
@@ -606,6 +631,7 @@ END_TEST
 static _Atomic int burst_armed;
 static _Atomic int burst_now;
 static _Atomic int burst_max;
+static _Atomic int burst_met; /* the armed copy saw a second one start */
 
 static void *
 burst_memcpy(void *dst, const void *src, size_t n, unsigned flags)
@@ -622,6 +648,7 @@ burst_memcpy(void *dst, const void *src, size_t n, unsigned flags)
 
 		while (atomic_load(&burst_now) < 2 && time(NULL) < end)
 			sched_yield();
+		atomic_store(&burst_met, atomic_load(&burst_now) >= 2);
 	}
 	memcpy(dst, src, n);
 	atomic_fetch_sub(&burst_now, 1);
@@ -657,6 +684,7 @@ START_TEST(test_burst_uses_all_workers)
 
 		/* then the burst, at once */
 		atomic_store(&burst_max, 0);
+		atomic_store(&burst_met, 0);
 		atomic_store(&burst_armed, 1);
 		for (int k = 0; k < BURST; k++) {
 			size_t off = (size_t)(k + 1) * BURST_LEN;
@@ -670,6 +698,10 @@ START_TEST(test_burst_uses_all_workers)
 			ck_assert_int_eq(futs[k].output.result, VDM_SUCCESS);
 		ck_assert_msg(first_diff(dst, src, (BURST + 1) * BURST_LEN) ==
 			(BURST + 1) * BURST_LEN, "rep %u: data differs", rep);
+		ck_assert_msg(atomic_load(&burst_met),
+			"rep %u: with the first copy of the burst held, no "
+			"other worker took one of the other %d (in %d s)", rep,
+			BURST - 1, BURST_WAIT_S);
 		ck_assert_msg(atomic_load(&burst_max) == 2,
 			"rep %u: at most %d copies ran at once, not 2", rep,
 			atomic_load(&burst_max));
@@ -990,7 +1022,7 @@ watch_then_open_gate(void *arg)
 	struct sleep_watch *w = arg;
 
 	atomic_store(&w->slept, test_wait_until_sleeping(w->tid));
-	atomic_store(&gate_open, 1);
+	gate_set(1);
 	return NULL;
 }
 
@@ -1009,7 +1041,7 @@ START_TEST(test_overflow_runtime_sleeps)
 
 	ck_assert_ptr_nonnull(dmt);
 	ck_assert_ptr_nonnull(r);
-	atomic_store(&gate_open, 0);
+	gate_set(0);
 	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
 	for (int i = 0; i < NOPS; i++) {
 		src[i] = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);

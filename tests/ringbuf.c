@@ -20,9 +20,27 @@
 #include "ringbuf.h"
 #include "test_util.h"
 
-/* Items are small integers made into non-NULL pointers. */
-#define ITEM(v) ((void *)(uintptr_t)(v))
-#define VALUE(p) ((uintptr_t)(p))
+/*
+ * Items are nonzero integers below 2^32; these two are the only places
+ * that know how the queue carries them (as non-NULL pointers).
+ */
+static int
+put(struct ma_ringbuf *rb, uint32_t v)
+{
+	return ma_ringbuf_enqueue(rb, (void *)(uintptr_t)v);
+}
+
+/* 0 and the oldest item in *v, or -1 when there is none. */
+static int
+take(struct ma_ringbuf *rb, uint32_t *v)
+{
+	void *p = ma_ringbuf_dequeue(rb);
+
+	if (p == NULL)
+		return -1;
+	*v = (uint32_t)(uintptr_t)p;
+	return 0;
+}
 
 static const size_t capacities[] = { 1, 2, 3, 7, 128 };
 
@@ -43,27 +61,26 @@ START_TEST(test_capacity_fifo)
 {
 	size_t cap = capacities[_i];
 	struct ma_ringbuf *rb = ma_ringbuf_new(cap);
-	uintptr_t next_in = 1, next_out = 1;
+	uint32_t next_in = 1, next_out = 1, v;
 
 	ck_assert_ptr_nonnull(rb);
 	for (int lap = 0; lap < 5; lap++) {
 		ck_assert_int_eq(ma_ringbuf_nonempty(rb), 0);
-		ck_assert_ptr_null(ma_ringbuf_dequeue(rb));
+		ck_assert_int_eq(take(rb, &v), -1);
 		for (size_t i = 0; i < cap; i++) {
-			ck_assert_int_eq(ma_ringbuf_enqueue(rb, ITEM(next_in)),
-				0);
+			ck_assert_int_eq(put(rb, next_in), 0);
 			next_in++;
 			ck_assert_int_ne(ma_ringbuf_nonempty(rb), 0);
 		}
-		ck_assert_int_eq(ma_ringbuf_enqueue(rb, ITEM(999999)), -1);
-		ck_assert_int_eq(ma_ringbuf_enqueue(rb, ITEM(999999)), -1);
+		ck_assert_int_eq(put(rb, 999999), -1);
+		ck_assert_int_eq(put(rb, 999999), -1);
 		for (size_t i = 0; i < cap; i++) {
 			ck_assert_int_ne(ma_ringbuf_nonempty(rb), 0);
-			ck_assert_uint_eq(VALUE(ma_ringbuf_dequeue(rb)),
-				next_out);
+			ck_assert_int_eq(take(rb, &v), 0);
+			ck_assert_uint_eq(v, next_out);
 			next_out++;
 		}
-		ck_assert_ptr_null(ma_ringbuf_dequeue(rb));
+		ck_assert_int_eq(take(rb, &v), -1);
 		ck_assert_int_eq(ma_ringbuf_nonempty(rb), 0);
 	}
 	ma_ringbuf_delete(rb);
@@ -75,7 +92,7 @@ START_TEST(test_interleaved)
 {
 	size_t cap = capacities[_i];
 	struct ma_ringbuf *rb = ma_ringbuf_new(cap);
-	uintptr_t next_in = 1, next_out = 1;
+	uint32_t next_in = 1, next_out = 1, v;
 	size_t held = 0;
 
 	ck_assert_ptr_nonnull(rb);
@@ -84,7 +101,7 @@ START_TEST(test_interleaved)
 		unsigned puts = step % 3, takes = (step / 3) % 3;
 
 		for (unsigned k = 0; k < puts; k++) {
-			int ret = ma_ringbuf_enqueue(rb, ITEM(next_in));
+			int ret = put(rb, next_in);
 
 			if (held == cap) {
 				ck_assert_int_eq(ret, -1);
@@ -95,12 +112,13 @@ START_TEST(test_interleaved)
 			}
 		}
 		for (unsigned k = 0; k < takes; k++) {
-			void *p = ma_ringbuf_dequeue(rb);
+			int ret = take(rb, &v);
 
 			if (held == 0) {
-				ck_assert_ptr_null(p);
+				ck_assert_int_eq(ret, -1);
 			} else {
-				ck_assert_uint_eq(VALUE(p), next_out);
+				ck_assert_int_eq(ret, 0);
+				ck_assert_uint_eq(v, next_out);
 				next_out++;
 				held--;
 			}
@@ -140,9 +158,9 @@ producer_main(void *arg)
 	struct producer *p = arg;
 
 	for (unsigned seq = 0; seq < p->m->per_producer; seq++) {
-		uintptr_t v = ((uintptr_t)(p->id + 1) << SEQ_BITS) | seq;
+		uint32_t v = ((uint32_t)(p->id + 1) << SEQ_BITS) | seq;
 
-		while (ma_ringbuf_enqueue(p->m->rb, ITEM(v)) != 0)
+		while (put(p->m->rb, v) != 0)
 			sched_yield(); /* full: a consumer will make room */
 	}
 	return NULL;
@@ -159,17 +177,16 @@ consumer_main(void *arg)
 	for (int i = 0; i < PRODUCERS; i++)
 		last[i] = -1;
 	while (atomic_load(&m->taken) < total) {
-		void *item = ma_ringbuf_dequeue(m->rb);
+		uint32_t v;
 
-		if (item == NULL) {
+		if (take(m->rb, &v) != 0) {
 			sched_yield();
 			continue;
 		}
 		atomic_fetch_add(&m->taken, 1);
 
-		uintptr_t v = VALUE(item);
-		uintptr_t id = (v >> SEQ_BITS) - 1;
-		uintptr_t seq = v & (((uintptr_t)1 << SEQ_BITS) - 1);
+		uint32_t id = (v >> SEQ_BITS) - 1;
+		uint32_t seq = v & ((1u << SEQ_BITS) - 1);
 
 		if (id >= PRODUCERS || seq >= m->per_producer) {
 			c->bad++;
@@ -229,7 +246,9 @@ run_mpmc(size_t capacity, unsigned per_producer)
 			"producer %zu item %zu dequeued %u times",
 			k / per_producer, k % per_producer,
 			(unsigned)atomic_load(&m.seen[k]));
-	ck_assert_ptr_null(ma_ringbuf_dequeue(m.rb));
+	uint32_t v;
+
+	ck_assert_int_eq(take(m.rb, &v), -1);
 	ck_assert_int_eq(ma_ringbuf_nonempty(m.rb), 0);
 	free(m.seen);
 	ma_ringbuf_delete(m.rb);
