@@ -95,6 +95,7 @@ struct cv_loop {
 	pthread_mutex_t mutex;
 	pthread_cond_t cond;
 	int woken; /* guarded by mutex */
+	_Atomic unsigned wakes_entered; /* calls of the waker begun */
 };
 
 static void
@@ -102,6 +103,7 @@ cv_loop_wake(void *data)
 {
 	struct cv_loop *loop = data;
 
+	atomic_fetch_add(&loop->wakes_entered, 1);
 	pthread_mutex_lock(&loop->mutex);
 	loop->woken = 1;
 	pthread_cond_signal(&loop->cond);
@@ -165,6 +167,7 @@ START_TEST(test_condvar_loop)
 	pthread_mutex_init(&loop.mutex, NULL);
 	pthread_cond_init(&loop.cond, NULL);
 	loop.woken = 0;
+	atomic_init(&loop.wakes_entered, 0);
 	atomic_store(&copier_tid, 0);
 	data_mover_threads_set_memcpy_fn(dmt, tid_memcpy);
 	memset(&n, 0, sizeof(n));
@@ -178,10 +181,9 @@ START_TEST(test_condvar_loop)
 	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f), &n),
 		FUTURE_STATE_RUNNING);
 
-	/* the copier is done and waits for the mutex, in the waker */
-	while (atomic_load(&copier_tid) == 0)
-		sched_yield();
-	ck_assert(test_wait_until_sleeping(atomic_load(&copier_tid)));
+	/* the copier is done and in the waker, (soon) blocked on the mutex */
+	wait_for_count(&loop.wakes_entered, 1);
+	test_wait_until_sleeping(atomic_load(&copier_tid));
 	n.notifier_used = FUTURE_NOTIFIER_WAKER;
 	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f), &n),
 		FUTURE_STATE_RUNNING);
@@ -212,6 +214,7 @@ START_TEST(test_condvar_loop_stress)
 	pthread_mutex_init(&loop.mutex, NULL);
 	pthread_cond_init(&loop.cond, NULL);
 	loop.woken = 0;
+	atomic_init(&loop.wakes_entered, 0);
 	for (unsigned i = 0; i < n; i++) {
 		size_t len = 1 + (i * 37) % LEN;
 
