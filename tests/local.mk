@@ -86,3 +86,18 @@ tests_hooks_SOURCES = tests/hooks.c tests/test_main.c \
 tests_hooks_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_hooks_CFLAGS = $(ma_test_cflags)
 tests_hooks_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+
+# "Hostile but legal" use of the asynchronous core: wakers that lock or
+# poll, loops that hand futures over, third-party movers, odd sizes.
+ma_check_suites += tests/hostile
+tests_hostile_SOURCES = tests/hostile.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
+tests_hostile_CFLAGS = $(ma_test_cflags)
+tests_hostile_LDADD = $(ma_test_ldadd)
+
+# the mover's queue (lib/ringbuf.h) is internal: the test build has it
+ma_check_suites += tests/ringbuf
+tests_ringbuf_SOURCES = tests/ringbuf.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
+tests_ringbuf_CFLAGS = $(ma_test_cflags)
+tests_ringbuf_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
