@@ -646,12 +646,13 @@ burst_memcpy(void *dst, const void *src, size_t n, unsigned flags)
 	while (now > max &&
 			!atomic_compare_exchange_weak(&burst_max, &max, now))
 		;
+	if (now >= 2)
+		atomic_store(&burst_met, 1); /* sticky: a yield may miss it */
 	if (atomic_exchange(&burst_armed, 0)) {
 		time_t end = time(NULL) + BURST_WAIT_S;
 
-		while (atomic_load(&burst_now) < 2 && time(NULL) < end)
+		while (!atomic_load(&burst_met) && time(NULL) < end)
 			sched_yield();
-		atomic_store(&burst_met, atomic_load(&burst_now) >= 2);
 	}
 	memcpy(dst, src, n);
 	atomic_fetch_sub(&burst_now, 1);
