@@ -8,15 +8,19 @@
  * records off stacks and putting them back, in which no record may be
  * lost, held twice (the ABA case) or handed over with stale contents.
  *
- * The threads report what they saw in their arguments and the main thread
+ * The threads of a stress case start together at a barrier, so that they
+ * do overlap, report what they saw in their arguments, and the main thread
  * asserts after joining them: a Check assertion in another thread cannot
  * end the case when Check does not fork (under valgrind).
  */
 
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <check.h>
 
@@ -391,15 +395,129 @@ rec_give(struct rec *r, uint32_t id)
 		memory_order_relaxed) != id;
 }
 
+/*
+ * The ABA case made to happen: a timer signal interrupts the thread in
+ * the middle of its pops and pushes, and the handler, on the same stack,
+ * pops the top two records, pushes back the one it kept from its last run
+ * and then the first, keeping the second. A pop interrupted between
+ * reading the top's link and its compare-and-swap then finds the same top
+ * index over a different link: without the generation count its swap
+ * would succeed, putting the record the handler keeps back on the stack.
+ */
+#define ABA_RECS 4
+#define ABA_SIGNAL SIGUSR2
+#define ABA_PERIOD_NS 20000
+#define ABA_HANDLER_ID 1000 /* its owner mark */
+
+/* The handler's: the stack it works on, the record it holds (+ 1). */
+static struct ma_stack *aba_stack;
+static _Atomic uint32_t aba_held;
+static _Atomic unsigned aba_taken; /* records it popped */
+static _Atomic unsigned aba_bad; /* records it found held or misplaced */
+
+static void
+aba_handler(int sig)
+{
+	const struct ma_arena *a = aba_stack->arena;
+	uint32_t held = atomic_load(&aba_held);
+	uint32_t top, below;
+	int popped;
+
+	(void)sig;
+	popped = ma_stack_pop(aba_stack, &top) == 0;
+	if (popped) {
+		aba_bad += rec_take(rec_at(a, top), top, ABA_HANDLER_ID);
+		aba_taken++;
+	}
+	if (popped && ma_stack_pop(aba_stack, &below) == 0) {
+		aba_bad += rec_take(rec_at(a, below), below, ABA_HANDLER_ID);
+		aba_taken++;
+		atomic_store(&aba_held, below + 1);
+	} else {
+		atomic_store(&aba_held, 0);
+	}
+	if (held != 0) {
+		aba_bad += rec_give(rec_at(a, held - 1), ABA_HANDLER_ID);
+		ma_stack_push(aba_stack, held - 1);
+	}
+	if (popped) {
+		aba_bad += rec_give(rec_at(a, top), ABA_HANDLER_ID);
+		ma_stack_push(aba_stack, top);
+	}
+}
+
+START_TEST(test_aba_signal_stress)
+{
+	struct ma_arena a;
+	struct ma_stack s;
+	struct sigaction sa = { .sa_handler = aba_handler };
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL,
+		.sigev_signo = ABA_SIGNAL };
+	struct itimerspec its = { .it_value.tv_nsec = ABA_PERIOD_NS,
+		.it_interval.tv_nsec = ABA_PERIOD_NS };
+	timer_t timer;
+	unsigned n = test_stress_iterations(20000) * 10;
+	unsigned char seen[MA_ARENA_BASE] = { 0 };
+	uint64_t taken = 0, uses = 0;
+	unsigned bad = 0;
+	uint32_t idx;
+
+	recs_new(&a, 1);
+	ma_stack_init(&s, &a, offsetof(struct rec, link));
+	for (uint32_t i = 0; i < ABA_RECS; i++)
+		ma_stack_push(&s, i);
+	aba_stack = &s;
+	atomic_store(&aba_held, 0);
+	atomic_store(&aba_taken, 0);
+	atomic_store(&aba_bad, 0);
+
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(ABA_SIGNAL, &sa, NULL), 0);
+	ck_assert_int_eq(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
+	ck_assert_int_eq(timer_settime(timer, 0, &its, NULL), 0);
+	for (unsigned i = 0; i < n; i++) {
+		if (ma_stack_pop(&s, &idx) != 0)
+			continue;
+		bad += rec_take(rec_at(&a, idx), idx, 1);
+		taken++;
+		bad += rec_give(rec_at(&a, idx), 1);
+		ma_stack_push(&s, idx);
+	}
+	ck_assert_int_eq(timer_delete(timer), 0);
+	/* a signal still pending is dropped, not fatal */
+	sa.sa_handler = SIG_IGN;
+	ck_assert_int_eq(sigaction(ABA_SIGNAL, &sa, NULL), 0);
+
+	ck_assert_uint_eq(bad, 0);
+	ck_assert_uint_eq(atomic_load(&aba_bad), 0);
+	idx = atomic_load(&aba_held);
+	if (idx != 0) {
+		ck_assert_int_eq(rec_give(rec_at(&a, idx - 1),
+			ABA_HANDLER_ID), 0);
+		ma_stack_push(&s, idx - 1);
+	}
+	ck_assert_uint_eq(drain(&s, seen, sizeof(seen)), ABA_RECS);
+	for (uint32_t i = 0; i < sizeof(seen); i++) {
+		ck_assert_uint_eq(seen[i], i < ABA_RECS);
+		uses += rec_at(&a, i)->uses;
+	}
+	ck_assert_uint_eq(uses, taken + atomic_load(&aba_taken));
+
+	stack_done(&s);
+	recs_delete(&a);
+}
+END_TEST
+
 /* Many threads take records off one stack, hold a few, give them back. */
 #define OWNER_THREADS 8
-#define OWNER_RECS 16 /* on the stack, fewer than all can hold */
+#define OWNER_RECS 6 /* on the stack, fewer than all can hold */
 #define OWNER_HOLD 3
 #define OWNER_STRIDE 12 /* records 0, 12, ... 180: both chunks */
 
 struct owner_arg {
 	struct ma_arena *a;
 	struct ma_stack *s;
+	pthread_barrier_t *start;
 	uint32_t id; /* from 1 */
 	unsigned iterations;
 	uint64_t taken; /* records it popped */
@@ -412,6 +530,7 @@ owner_main(void *p)
 	struct owner_arg *arg = p;
 	uint32_t held[OWNER_HOLD];
 
+	pthread_barrier_wait(arg->start);
 	for (unsigned i = 0; i < arg->iterations; i++) {
 		unsigned want = i % OWNER_HOLD + 1, n = 0;
 
@@ -438,6 +557,7 @@ START_TEST(test_owner_stress)
 	struct ma_stack s;
 	pthread_t threads[OWNER_THREADS];
 	struct owner_arg args[OWNER_THREADS];
+	pthread_barrier_t start;
 	unsigned char seen[3 * MA_ARENA_BASE] = { 0 };
 	uint64_t taken = 0, uses = 0;
 
@@ -447,8 +567,9 @@ START_TEST(test_owner_stress)
 	for (uint32_t i = 0; i < OWNER_RECS; i++)
 		ma_stack_push(&s, i * OWNER_STRIDE);
 
+	pthread_barrier_init(&start, NULL, OWNER_THREADS);
 	for (unsigned t = 0; t < OWNER_THREADS; t++) {
-		args[t] = (struct owner_arg){ .a = &a, .s = &s,
+		args[t] = (struct owner_arg){ .a = &a, .s = &s, .start = &start,
 			.id = t + 1,
 			.iterations = test_stress_iterations(20000) };
 		ck_assert_int_eq(pthread_create(&threads[t], NULL,
@@ -461,6 +582,7 @@ START_TEST(test_owner_stress)
 			args[t].id, args[t].bad);
 		taken += args[t].taken;
 	}
+	pthread_barrier_destroy(&start);
 
 	/* each record on the stack once, free, taken as often as counted */
 	ck_assert_uint_eq(drain(&s, seen, sizeof(seen)), OWNER_RECS);
@@ -490,6 +612,7 @@ END_TEST
 struct xfer {
 	struct ma_arena a;
 	struct ma_stack free, queue;
+	pthread_barrier_t start;
 	_Atomic unsigned producers_left;
 };
 
@@ -509,9 +632,11 @@ producer_main(void *p)
 	struct xfer *x = arg->x;
 	uint32_t idx;
 
+	pthread_barrier_wait(&x->start);
 	for (unsigned i = 0; i < arg->iterations; i++) {
+		/* the consumers have them all: let them run */
 		while (ma_stack_pop(&x->free, &idx) != 0)
-			;
+			sched_yield();
 		struct rec *r = rec_at(&x->a, idx);
 		uint64_t seq = (uint64_t)arg->id << 32 | i;
 
@@ -538,11 +663,14 @@ consumer_main(void *p)
 	struct xfer *x = arg->x;
 	uint32_t idx;
 
+	pthread_barrier_wait(&x->start);
 	/* acquire: pairs with the producers' last decrement */
 	while (atomic_load_explicit(&x->producers_left,
 			memory_order_acquire) != 0) {
-		if (ma_stack_pop(&x->queue, &idx) != 0)
+		if (ma_stack_pop(&x->queue, &idx) != 0) {
+			sched_yield();
 			continue;
+		}
 
 		struct rec *r = rec_at(&x->a, idx);
 
@@ -576,6 +704,8 @@ START_TEST(test_transfer_stress)
 	for (uint32_t i = 0; i < XFER_RECS; i++)
 		ma_stack_push(&x.free, i * 3);
 
+	pthread_barrier_init(&x.start, NULL,
+		XFER_PRODUCERS + XFER_CONSUMERS);
 	for (unsigned t = 0; t < XFER_PRODUCERS + XFER_CONSUMERS; t++) {
 		int producer = t < XFER_PRODUCERS;
 
@@ -598,6 +728,7 @@ START_TEST(test_transfer_stress)
 			csum += args[t].sum;
 		}
 	}
+	pthread_barrier_destroy(&x.start);
 	ck_assert_uint_eq(produced, (uint64_t)XFER_PRODUCERS *
 		test_stress_iterations(20000));
 
@@ -640,6 +771,7 @@ END_TEST
 struct grow_arg {
 	struct ma_arena *a;
 	struct ma_stack *s;
+	pthread_barrier_t *start;
 	uint32_t id;
 	unsigned iterations;
 	uint64_t taken;
@@ -672,6 +804,7 @@ grow_main(void *p)
 	struct grow_arg *arg = p;
 	uint32_t held[GROW_HOLD];
 
+	pthread_barrier_wait(arg->start);
 	for (unsigned i = 0; i < arg->iterations; i++) {
 		unsigned want = i % GROW_HOLD + 1;
 
@@ -703,6 +836,7 @@ START_TEST(test_grow_stress)
 	struct ma_stack s;
 	pthread_t threads[GROW_THREADS];
 	struct grow_arg args[GROW_THREADS];
+	pthread_barrier_t start;
 	uint64_t taken = 0, uses = 0;
 
 	memset(seen, 0, sizeof(seen));
@@ -711,8 +845,10 @@ START_TEST(test_grow_stress)
 	for (uint32_t i = 0; i < MA_ARENA_BASE; i++)
 		ma_stack_push(&s, i);
 
+	pthread_barrier_init(&start, NULL, GROW_THREADS);
 	for (unsigned t = 0; t < GROW_THREADS; t++) {
-		args[t] = (struct grow_arg){ .a = &a, .s = &s, .id = t + 1,
+		args[t] = (struct grow_arg){ .a = &a, .s = &s, .start = &start,
+			.id = t + 1,
 			.iterations = test_stress_iterations(20000) / 10 };
 		ck_assert_int_eq(pthread_create(&threads[t], NULL,
 			grow_main, &args[t]), 0);
@@ -724,6 +860,7 @@ START_TEST(test_grow_stress)
 			args[t].id, args[t].bad);
 		taken += args[t].taken;
 	}
+	pthread_barrier_destroy(&start);
 
 	/* never more chunks than the threads could hold; all stacked once */
 	ck_assert_uint_le(a.nchunks, GROW_MAX_CHUNKS);
@@ -756,6 +893,7 @@ test_suite(void)
 	suite_add_tcase(s, basic);
 
 	tcase_set_timeout(stress, 120);
+	tcase_add_test(stress, test_aba_signal_stress);
 	tcase_add_test(stress, test_owner_stress);
 	tcase_add_test(stress, test_transfer_stress);
 	tcase_add_test(stress, test_grow_stress);
