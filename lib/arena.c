@@ -96,6 +96,11 @@ ma_stack_pop(struct ma_stack *s, uint32_t *idx)
 	do {
 		uint32_t top = (uint32_t)head;
 
+		/*
+		 * For helgrind, after the acquire load (or failed swap) that
+		 * read head: the top's chunk pointer below is published by it.
+		 */
+		MA_HAPPENS_AFTER(&s->head);
 		if (top == 0)
 			return -1;
 		/*

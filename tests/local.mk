@@ -101,3 +101,11 @@ tests_ringbuf_SOURCES = tests/ringbuf.c tests/test_main.c \
 	tests/test_util.c tests/test_util.h
 tests_ringbuf_CFLAGS = $(ma_test_cflags)
 tests_ringbuf_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+
+# white-box: the arena's symbols are internal, and its growth faults armable
+ma_check_suites += tests/arena
+tests_arena_SOURCES = tests/arena.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
+tests_arena_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_arena_CFLAGS = $(ma_test_cflags)
+tests_arena_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
