@@ -14,7 +14,10 @@ as_root() {
 }
 
 if command -v apt-get >/dev/null 2>&1; then
-	as_root apt-get update -qq
+	# an index that fails to download (a mirror in sync) need not stop us:
+	# the install below says so if a package cannot be had
+	as_root apt-get update -qq ||
+		echo "setup.sh: apt-get update failed; using the lists there are" >&2
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		gcc make autoconf automake libtool \
 		pkg-config check groff-base mandoc abigail-tools
