@@ -2,9 +2,9 @@
 /* Copyright 2026, libminiasync developers */
 
 /*
- * bench.c -- measures the figures the design document (doc/design.md,
- * "Performance figures") sets, and prints each beside plain memcpy timed
- * in the same process, with its target and PASS or MISS:
+ * bench.c -- measures the figures that doc/design.md, "Performance"
+ * sets, and prints each beside plain memcpy timed in the same process,
+ * with its target and PASS or MISS:
  * - sync: a 64-byte memcpy future on the synchronous mover, created and
  *   busy-polled to completion, against a plain 64-byte memcpy in the same
  *   loop over the same buffers; ratio <= 1.3;

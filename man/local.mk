@@ -6,7 +6,10 @@
 # from this list, or when a public name of the headers has no page.
 
 # Full pages: the concepts (section 7), then the functions and macros.
-dist_man_MANS += \
+# Each is built from man/PAGE.in, whose title line says @PACKAGE_VERSION@
+# and @MAN_DATE@: make fills in those of configure.ac (a release changes
+# configure.ac alone). A new page also needs its line in .gitignore.
+ma_man_pages = \
 	man/miniasync.7 \
 	man/miniasync_future.7 \
 	man/miniasync_runtime.7 \
@@ -30,6 +33,19 @@ dist_man_MANS += \
 	man/vdm_memcpy.3 \
 	man/vdm_memmove.3 \
 	man/vdm_memset.3
+
+nodist_man_MANS = $(ma_man_pages)
+EXTRA_DIST += $(ma_man_pages:=.in)
+CLEANFILES += $(ma_man_pages)
+
+ma_man_subst = sed -e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
+	-e 's|@MAN_DATE[@]|$(MAN_DATE)|g'
+
+# One rule for every page (pattern rules are not portable make): each page
+# depends on all the sources, which costs only a few more sed runs.
+$(ma_man_pages): $(ma_man_pages:=.in) Makefile
+	$(AM_V_GEN)$(MKDIR_P) man && rm -f $@ $@.tmp && \
+	$(ma_man_subst) $(srcdir)/$@.in >$@.tmp && mv $@.tmp $@
 
 # Aliases: each is one '.so' line naming the full page that documents it.
 dist_man_MANS += \
@@ -73,11 +89,12 @@ dist_man_MANS += \
 	man/vdm_set_has_property_fn.3
 
 # The manual's checks: every public name has a page, every page is lint
-# clean and fits 80 columns, every example program builds and runs.
+# clean and fits 80 columns, every example program builds and runs. They
+# read the manual as installed (tests/man_pages.sh gathers it).
 ma_man_checks = \
 	tests/man_names.sh \
 	tests/man_lint.sh \
 	tests/man_examples.sh
 
 TESTS += $(ma_man_checks)
-EXTRA_DIST += $(ma_man_checks)
+EXTRA_DIST += $(ma_man_checks) tests/man_pages.sh

@@ -3,8 +3,8 @@
 # Copyright 2026, libminiasync developers
 #
 # abi_symbols.sh -- the shared library exports exactly the functions of
-# the interface (API.md, section 1), each at its symbol version, plus the
-# version nodes themselves and nothing else, and its SONAME is
+# the interface (doc/design.md, "Layers"), each at its symbol version,
+# plus the version nodes themselves and nothing else, and its SONAME is
 # libminiasync.so.0. A function added later goes in the list below with
 # its new version node, and the node too (see "ABI" in README.md).
 #

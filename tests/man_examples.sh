@@ -35,6 +35,11 @@ tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' 0
 trap 'exit 99' HUP INT TERM
 
+# the manual as installed (full pages built from man/*.in by make)
+mkdir "$tmp/man" || exit 99
+. "$srcdir/tests/man_pages.sh"
+ma_gather_manual "$srcdir" "$builddir" "$tmp/man" || exit 1
+
 # Runs a program with a time limit where timeout(1) exists.
 run_limited() {
 	if command -v timeout >/dev/null 2>&1; then
@@ -62,7 +67,7 @@ fail=0
 programs=0
 compiled_only=0
 
-for page in "$srcdir"/man/*.[37]; do
+for page in "$tmp"/man/*.[37]; do
 	name=${page##*/}
 	rm -f "$tmp"/block.*.c
 	# Write block N of the EXAMPLES section to $tmp/block.N.c.

@@ -4,11 +4,13 @@
 #
 # man_lint.sh -- every page of the manual is well formed and lint clean.
 #
-# A full page
+# A full page, as make builds it from man/PAGE.in,
 # - starts, after its comment lines, with
 #     .TH NAME SECTION YYYY-MM-DD "libminiasync X.Y.Z" "libminiasync Manual"
 #   where NAME is the file name in upper case and SECTION its suffix, with
-#   the same date and version on every page;
+#   the same date and version on every page, the version of configure.ac;
+#   its source man/PAGE.in has @MAN_DATE@ and @PACKAGE_VERSION@ there, so
+#   that a release changes configure.ac alone;
 # - has the sections NAME, SYNOPSIS, DESCRIPTION and SEE ALSO, and in
 #   section 3 also RETURN VALUE;
 # - makes 'mandoc -Tlint -Wall' and 'groff -man -ww -z' print nothing;
@@ -22,15 +24,21 @@
 # When mandoc or groff is missing, the checks it would do are skipped and
 # the test ends with 77 (skipped) if nothing else failed.
 #
-# Environment (set by make check): top_srcdir.
+# Environment (set by make check): top_srcdir, top_builddir.
 
 srcdir=${top_srcdir:-.}
-mandir=$srcdir/man
+builddir=${top_builddir:-.}
 
-if ! [ -d "$mandir" ]; then
+if ! [ -d "$srcdir/man" ]; then
 	echo "man_lint: no man directory under '$srcdir'" >&2
 	exit 99
 fi
+
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' 0
+trap 'exit 99' HUP INT TERM
+mandir=$tmp
+. "$srcdir/tests/man_pages.sh"
 
 have_mandoc=yes
 have_groff=yes
@@ -50,8 +58,25 @@ bad() {
 	fail=1
 }
 
+ma_gather_manual "$srcdir" "$builddir" "$mandir" || fail=1
+
+# The sources of the full pages leave version and date to configure.
+for src in "$srcdir"/man/*.[37].in; do
+	[ -f "$src" ] || continue
+	file=${src##*/}
+	base=${file%.*.in}
+	sec=${file%.in}
+	sec=${sec##*.}
+	upper=$(printf '%s\n' "$base" | tr '[:lower:]' '[:upper:]')
+	want=".TH $upper $sec @MAN_DATE@"
+	want="$want \"libminiasync @PACKAGE_VERSION@\" \"libminiasync Manual\""
+	if ! grep -qxF -- "$want" "$src"; then
+		bad "$file" "has no title line '$want'"
+	fi
+done
+
 # The version configure.ac gives (through the generated pkg-config file):
-# every page's title line names it, so a release bumps the pages too.
+# every built page's title line must name it.
 pkg_version=$(sed -n 's/^Version: *//p' \
 	"${top_builddir:-.}/lib/miniasync.pc" 2>/dev/null || true)
 

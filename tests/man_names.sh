@@ -26,17 +26,18 @@
 # 3. Every name in the NAME section of a full page has a page of its own
 #    (itself or an alias), and the full page an alias points to lists the
 #    alias's name in its NAME section.
-# 4. The pages in man/ and the pages in dist_man_MANS of man/local.mk are
-#    the same set, so that every page is installed and distributed.
+# 4. The pages of the manual (the aliases in man/ and the pages built from
+#    man/*.in) and the pages listed in man/local.mk are the same set, so
+#    that every page is installed and distributed.
 #
-# Environment (set by make check): top_srcdir, CC.
+# Environment (set by make check): top_srcdir, top_builddir, CC.
 
 srcdir=${top_srcdir:-.}
+builddir=${top_builddir:-.}
 cc=${CC:-cc}
-mandir=$srcdir/man
 incdir=$srcdir/include
 
-if ! [ -d "$mandir" ] || ! [ -d "$incdir" ]; then
+if ! [ -d "$srcdir/man" ] || ! [ -d "$incdir" ]; then
 	echo "man_names: no man or include directory under '$srcdir'" >&2
 	exit 99
 fi
@@ -46,6 +47,11 @@ trap 'rm -rf "$tmp"' 0
 trap 'exit 99' HUP INT TERM
 
 fail=0
+# the manual as installed, in one directory
+mandir=$tmp/man
+mkdir "$mandir" || exit 99
+. "$srcdir/tests/man_pages.sh"
+ma_gather_manual "$srcdir" "$builddir" "$mandir" || fail=1
 
 find "$incdir" -name '*.h' -type f | LC_ALL=C sort >"$tmp/headers"
 if ! [ -s "$tmp/headers" ]; then
@@ -266,11 +272,11 @@ done
 # --- 4. every page is installed -------------------------------------------
 
 (cd "$mandir" && ls -- *.[37]) | LC_ALL=C sort >"$tmp/pages"
-awk '{ for (i = 1; i <= NF; i++) print $i }' "$mandir/local.mk" |
+awk '{ for (i = 1; i <= NF; i++) print $i }' "$srcdir/man/local.mk" |
 	sed -n 's/^man\/\([^/]*\.[37]\)$/\1/p' |
 	LC_ALL=C sort >"$tmp/listed"
 if ! cmp -s "$tmp/pages" "$tmp/listed"; then
-	echo "FAIL: pages in man/ (<) and dist_man_MANS in man/local.mk (>)" \
+	echo "FAIL: pages of the manual (<) and those of man/local.mk (>)" \
 		"differ:"
 	diff "$tmp/pages" "$tmp/listed" | grep '^[<>]'
 	fail=1
