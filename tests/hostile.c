@@ -1169,6 +1169,138 @@ START_TEST(test_busy_pollers_stress)
 }
 END_TEST
 
+/*
+ * A waker that waits, with a runtime of its own, for another copy on the
+ * same one-worker mover: that copy must not wait for the very worker
+ * that runs the waker.
+ */
+struct nested {
+	struct vdm *vdm;
+	struct runtime *r;
+	uint64_t a, b;
+	_Atomic int done;
+};
+
+static void
+nested_wake(void *data)
+{
+	struct nested *ne = data;
+	struct vdm_operation_future f = vdm_memcpy(ne->vdm, &ne->b, &ne->a,
+		sizeof(ne->a), 0);
+
+	runtime_wait(ne->r, FUTURE_AS_RUNNABLE(&f));
+	atomic_store(&ne->done, f.output.result == VDM_SUCCESS ? 1 : 2);
+}
+
+START_TEST(test_waker_waits_on_same_mover)
+{
+	struct data_mover_threads *dmt = data_mover_threads_new(1, 2,
+		FUTURE_NOTIFIER_WAKER);
+	struct runtime *inner = runtime_new();
+	struct nested ne;
+	uint64_t x = 42, y = 0;
+
+	ck_assert_ptr_nonnull(dmt);
+	ne.vdm = data_mover_threads_get_vdm(dmt);
+	ne.r = inner;
+	for (unsigned i = 0; i < 50; i++) {
+		struct vdm_operation_future f = vdm_memcpy(ne.vdm, &y, &x,
+			sizeof(x), 0);
+		struct future_notifier n;
+
+		ne.a = 1000 + i;
+		ne.b = 0;
+		atomic_store(&ne.done, 0);
+		memset(&n, 0, sizeof(n));
+		n.waker.data = &ne;
+		n.waker.wake = nested_wake;
+		while (future_poll(FUTURE_AS_RUNNABLE(&f), &n) !=
+				FUTURE_STATE_COMPLETE)
+			sched_yield();
+		/* complete: the waker has returned */
+		ck_assert_int_eq(atomic_load(&ne.done), 1);
+		ck_assert_uint_eq(ne.b, 1000 + i);
+		ck_assert_uint_eq(y, 42);
+	}
+	runtime_delete(inner);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+/*
+ * A waker that polls its own future, for copies big enough to be shared
+ * out among the workers: the record is given back inside the waker while
+ * the worker that finished the last share still holds the job; the next
+ * copies must not be disturbed by it.
+ */
+#define BIG_LEN ((size_t)5 << 20)
+
+struct self_poll {
+	struct vdm_operation_future *fut;
+	_Atomic int state;
+	sem_t polled;
+};
+
+static void
+self_poll_wake(void *data)
+{
+	struct self_poll *sp = data;
+
+	atomic_store(&sp->state, (int)future_poll(
+		FUTURE_AS_RUNNABLE(sp->fut), NULL));
+	sem_post(&sp->polled);
+}
+
+START_TEST(test_reentrant_waker_big)
+{
+	struct data_mover_threads *dmt = data_mover_threads_new(2, 4,
+		FUTURE_NOTIFIER_WAKER);
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	unsigned char *src = malloc(BIG_LEN), *dst = malloc(BIG_LEN);
+	struct self_poll sp;
+	unsigned reps = test_stress_iterations(20000) >= 20000 ? 20 : 4;
+
+	ck_assert(dmt != NULL && src != NULL && dst != NULL);
+	ck_assert_int_eq(sem_init(&sp.polled, 0, 0), 0);
+	for (unsigned i = 0; i < reps; i++) {
+		fill_pattern(src, BIG_LEN, i);
+		memset(dst, 0, BIG_LEN);
+
+		struct vdm_operation_future f = vdm_memcpy(vdm, dst, src,
+			BIG_LEN, 0);
+		struct future_notifier n;
+
+		sp.fut = &f;
+		atomic_store(&sp.state, -1);
+		memset(&n, 0, sizeof(n));
+		n.waker.data = &sp;
+		n.waker.wake = self_poll_wake;
+		ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f), &n),
+			FUTURE_STATE_RUNNING);
+		while (sem_wait(&sp.polled) != 0)
+			;
+		ck_assert_int_eq(atomic_load(&sp.state),
+			FUTURE_STATE_COMPLETE);
+		ck_assert_int_eq(f.output.result, VDM_SUCCESS);
+		ck_assert(first_diff(dst, src, BIG_LEN) == BIG_LEN);
+
+		/* records are reused at once: small copies still right */
+		for (unsigned k = 0; k < 8; k++) {
+			uint64_t a = i * 100 + k, b = 0;
+			struct vdm_operation_future g = vdm_memcpy(vdm, &b, &a,
+				sizeof(a), 0);
+
+			FUTURE_BUSY_POLL(&g);
+			ck_assert_uint_eq(b, a);
+		}
+	}
+	sem_destroy(&sp.polled);
+	data_mover_threads_delete(dmt);
+	free(src);
+	free(dst);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1185,6 +1317,8 @@ test_suite(void)
 	tcase_add_test(wakers, test_condvar_loop);
 	tcase_add_test(wakers, test_reentrant_waker);
 	tcase_add_test(wakers, test_handover_same_data);
+	tcase_add_test(wakers, test_waker_waits_on_same_mover);
+	tcase_add_test(wakers, test_reentrant_waker_big);
 	suite_add_tcase(s, wakers);
 
 	tcase_set_timeout(movers, 20);
