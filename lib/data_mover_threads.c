@@ -287,6 +287,18 @@ threads_op_start(void *data, const struct vdm_operation *operation,
 	job->next_share = 0;
 	atomic_store_explicit(&job->shares_left, job->nshares,
 		memory_order_relaxed);
+	if (worker_of == dmt) {
+		/*
+		 * Started by one of our own workers (in a waker, say): run
+		 * it now, within this poll, which then sees it complete (so
+		 * no promise, no waker). Queued, it might wait for this very
+		 * worker.
+		 */
+		atomic_store_explicit(&job->phase, PH_RUNNING,
+			memory_order_relaxed);
+		job_run_whole(job);
+		return 0;
+	}
 	if (n != NULL && dmt->desired_notifier == FUTURE_NOTIFIER_WAKER) {
 		job->wakers[0] = n->waker;
 		phase |= PH_ARMED;
@@ -294,19 +306,6 @@ threads_op_start(void *data, const struct vdm_operation *operation,
 	} else if (n != NULL &&
 			dmt->desired_notifier == FUTURE_NOTIFIER_POLLER) {
 		promise_poller(job, n);
-	}
-	if (worker_of == dmt) {
-		/*
-		 * Started by one of our own workers (in a waker, say): run
-		 * it now. Queued, it might wait for this very worker.
-		 */
-		atomic_store_explicit(&job->phase,
-			(phase & ~PH_MASK) | PH_RUNNING, memory_order_relaxed);
-		/* a reference of our own: the waker may poll and free it */
-		atomic_store_explicit(&job->refs, 2, memory_order_relaxed);
-		job_run_whole(job);
-		job_unref(job);
-		return 0;
 	}
 	atomic_store_explicit(&job->refs, 2, memory_order_relaxed);
 	/* release: the job's fields, to whoever claims it */
