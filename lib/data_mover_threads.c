@@ -6,12 +6,14 @@
  * pool of worker threads performs it and signals its completion.
  *
  * Jobs. Each operation owns a job record from the mover's arena, taken by
- * op_new from a lock-free free stack and given back when its last
- * reference goes: one is the future's (dropped by op_delete), the other
- * the queue's (dropped by the worker that takes the job out of the queue,
- * once it is done with it). So a record is never reused while a queue
- * still names it, and nobody ever waits to reuse one. Futures move by
- * value, so the record holds its own copy of the operation and wakers.
+ * op_new from a lock-free free stack and given back once both its holders
+ * let go: the future (op_delete sets DELETED in the phase word) and the
+ * queue (QREF, cleared by the worker that took the job out of the queue,
+ * when it is done with it, or by whoever completes a job that worker
+ * claimed). Whoever makes "DELETED and not QREF" true gives the record
+ * back, so a record is never reused while a queue still names it, and
+ * nobody waits to reuse one. Futures move by value, so the record holds
+ * its own copy of the operation and wakers.
  *
  * Submission never fails: the job goes into the bounded ring queue, or,
  * when that is full, onto a lock-free overflow stack that the workers
@@ -79,6 +81,8 @@
 #define PH_MASK 7u
 #define PH_ARMED 8u /* a waker is held... */
 #define PH_SLOT 16u /* ...in wakers[1] (else wakers[0]) */
+#define PH_QREF 32u /* a queue still names the job */
+#define PH_DELETED 64u /* op_delete ran: the future let go */
 
 #define BIG_SHARE ((size_t)1 << 20) /* a share of a big job */
 #define HUGE_JOB_SHARES 16 /* from this many shares, bypass the caches */
@@ -93,7 +97,6 @@ struct job {
 	/* the poller word: nonzero once the operation is done */
 	_Alignas(MA_CACHELINE) _Atomic uint64_t done;
 	_Atomic uint32_t phase; /* PH_* */
-	_Atomic uint32_t refs; /* the future's, and the queue's */
 	_Atomic uint32_t free_link; /* arena stack links */
 	_Atomic uint32_t overflow_link;
 	uint32_t index; /* in the arena */
@@ -141,11 +144,18 @@ struct data_mover_threads {
 #define JOB_ATOMIC_HEAD (offsetof(struct job, index) - \
 	offsetof(struct job, done))
 
+/*
+ * Thread-local, in the initial-exec model: read without a call (the
+ * library is linked by its programs, not opened late; two pointers fit
+ * in the static TLS space that dlopen leaves anyway).
+ */
+#define MA_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+
 /* The job whose waker this thread is calling, for re-entrant polls. */
-static _Thread_local const struct job *waking_job;
+static MA_TLS const struct job *waking_job;
 
 /* The mover whose worker this thread is, if any. */
-static _Thread_local const struct data_mover_threads *worker_of;
+static MA_TLS const struct data_mover_threads *worker_of;
 
 static struct job *
 job_at(struct data_mover_threads *dmt, uint32_t idx)
@@ -179,17 +189,35 @@ pool_grow(struct data_mover_threads *dmt)
 	return ret;
 }
 
-/* Drops a reference; the last one gives the record back. */
+/*
+ * Gives the record back if the phase word 'was' (just replaced by this
+ * thread) makes the record free: the future and the queue let go.
+ */
 static void
-job_unref(struct job *job)
+job_release_if_free(struct job *job, uint32_t now)
 {
-	/* release/acquire: every use of the record before its reuse */
-	MA_HAPPENS_BEFORE(&job->refs);
-	if (atomic_fetch_sub_explicit(&job->refs, 1,
-			memory_order_acq_rel) == 1) {
-		MA_HAPPENS_AFTER(&job->refs);
+	if ((now & (PH_DELETED | PH_QREF)) == PH_DELETED) {
+		MA_HAPPENS_AFTER(&job->phase);
 		ma_stack_push(&job->dmt->free_jobs, job->index);
 	}
+}
+
+/* Sets flag (PH_DELETED) or clears it (PH_QREF), then maybe releases. */
+static void
+job_let_go(struct job *job, uint32_t flag)
+{
+	uint32_t was;
+
+	/* acq_rel: every use of the record before its reuse */
+	MA_HAPPENS_BEFORE(&job->phase);
+	if (flag == PH_DELETED)
+		was = atomic_fetch_or_explicit(&job->phase, flag,
+			memory_order_acq_rel);
+	else
+		was = atomic_fetch_and_explicit(&job->phase, ~flag,
+			memory_order_acq_rel);
+	job_release_if_free(job, flag == PH_DELETED ? was | flag :
+		was & ~flag);
 }
 
 /* Wakes sleeping workers: one for a new job, all for a big one. */
@@ -233,7 +261,6 @@ threads_op_new(struct vdm *vdm, const enum vdm_operation_type type)
 	struct job *job = job_at(dmt, idx);
 
 	atomic_store_explicit(&job->phase, PH_NEW, memory_order_relaxed);
-	atomic_store_explicit(&job->refs, 1, memory_order_relaxed);
 	return job;
 }
 
@@ -242,10 +269,10 @@ threads_op_delete(void *data, const struct vdm_operation *operation,
 	struct vdm_operation_output *output)
 {
 	ma_op_output(operation, output);
-	job_unref(data);
+	job_let_go(data, PH_DELETED);
 }
 
-static void job_run_whole(struct job *job);
+static void job_run_whole(struct job *job, int drop_qref);
 
 /* Writes a POLLER promise: the job's word, signalled by the mover. */
 static void
@@ -267,10 +294,11 @@ threads_op_start(void *data, const struct vdm_operation *operation,
 	struct job *job = data;
 	struct data_mover_threads *dmt = job->dmt;
 	size_t size = ma_op_size(operation);
-	uint32_t phase = PH_QUEUED;
+	uint32_t phase = PH_QUEUED | PH_QREF;
 
 	job->op = *operation;
-	atomic_store_explicit(&job->done, 0, memory_order_relaxed);
+	if (dmt->desired_notifier == FUTURE_NOTIFIER_POLLER)
+		atomic_store_explicit(&job->done, 0, memory_order_relaxed);
 	if (n != NULL)
 		n->notifier_used = FUTURE_NOTIFIER_NONE;
 	if (size == 0 || !ma_op_valid(operation)) {
@@ -296,7 +324,7 @@ threads_op_start(void *data, const struct vdm_operation *operation,
 		 */
 		atomic_store_explicit(&job->phase, PH_RUNNING,
 			memory_order_relaxed);
-		job_run_whole(job);
+		job_run_whole(job, 0);
 		return 0;
 	}
 	if (n != NULL && dmt->desired_notifier == FUTURE_NOTIFIER_WAKER) {
@@ -307,7 +335,6 @@ threads_op_start(void *data, const struct vdm_operation *operation,
 			dmt->desired_notifier == FUTURE_NOTIFIER_POLLER) {
 		promise_poller(job, n);
 	}
-	atomic_store_explicit(&job->refs, 2, memory_order_relaxed);
 	/* release: the job's fields, to whoever claims it */
 	MA_HAPPENS_BEFORE(&job->phase);
 	atomic_store_explicit(&job->phase, phase, memory_order_release);
@@ -338,28 +365,31 @@ job_claim(struct job *job)
 }
 
 /*
- * The operation is done: publish that, then signal as promised. After
- * the COMPLETE store the job may be reused at once: nothing here touches
- * it after that store.
+ * The operation is done: publish that, then signal as promised. The
+ * thread that took the job out of the queue (or was handed that role for
+ * a big job) passes drop_qref: the COMPLETE store then also lets the
+ * queue's hold go. After that store the job may be reused at once:
+ * nothing here touches it afterwards.
  */
 static void
-job_complete(struct job *job)
+job_complete(struct job *job, int drop_qref)
 {
 	int signal_pollers = job->dmt->desired_notifier ==
 		FUTURE_NOTIFIER_POLLER;
+	uint32_t drop = drop_qref ? PH_QREF : 0;
 	uint32_t cur = atomic_load_explicit(&job->phase,
 		memory_order_relaxed);
 
+	if (signal_pollers)
+		atomic_store_explicit(&job->done, 1, memory_order_release);
 	for (;;) {
 		uint32_t flags = cur & ~PH_MASK;
 
 		if (!(flags & PH_ARMED)) {
-			atomic_store_explicit(&job->done, 1,
-				memory_order_release);
 			/* release: the bytes, and the end of our use */
 			MA_HAPPENS_BEFORE(&job->phase);
 			if (atomic_compare_exchange_weak_explicit(&job->phase,
-					&cur, flags | PH_COMPLETE,
+					&cur, (flags & ~drop) | PH_COMPLETE,
 					memory_order_release,
 					memory_order_relaxed))
 				break;
@@ -378,10 +408,18 @@ job_complete(struct job *job)
 		waking_job = job;
 		FUTURE_WAKER_WAKE(&waker);
 		waking_job = NULL;
-		/* only this thread moves the phase on from WAKING */
-		atomic_store_explicit(&job->done, 1, memory_order_release);
+		/*
+		 * Only this thread moves the phase on from WAKING; the waker
+		 * may have polled the future to its end (DELETED).
+		 */
+		cur = atomic_load_explicit(&job->phase, memory_order_acquire);
+		flags = (cur & ~PH_MASK & ~drop) | PH_COMPLETE;
+		if ((flags & (PH_DELETED | PH_QREF)) == PH_DELETED) {
+			job_release_if_free(job, flags);
+			break;
+		}
 		MA_HAPPENS_BEFORE(&job->phase);
-		atomic_store_explicit(&job->phase, flags | PH_COMPLETE,
+		atomic_store_explicit(&job->phase, flags,
 			memory_order_release);
 		break;
 	}
@@ -398,15 +436,15 @@ mover_fns(struct data_mover_threads *dmt, struct ma_mem_fns *fns)
 	fns->set = atomic_load_explicit(&dmt->set, memory_order_relaxed);
 }
 
-/* Performs a small (one-share) claimed job and completes it. */
+/* Performs a claimed job in one go and completes it. */
 static void
-job_run_whole(struct job *job)
+job_run_whole(struct job *job, int drop_qref)
 {
 	struct ma_mem_fns fns;
 
 	mover_fns(job->dmt, &fns);
 	ma_op_run(&fns, &job->op, 0, ma_op_size(&job->op));
-	job_complete(job);
+	job_complete(job, drop_qref);
 }
 
 /*
@@ -496,9 +534,9 @@ ma_threads_poll(void *data, struct future_notifier *n)
 			 * small job, unless a waker is armed (a waker is
 			 * called by workers only).
 			 */
-			if (n == NULL && cur == PH_QUEUED && job->nshares == 1 &&
-					job_claim(job)) {
-				job_run_whole(job);
+			if (n == NULL && (cur & ~PH_QREF) == PH_QUEUED &&
+					job->nshares == 1 && job_claim(job)) {
+				job_run_whole(job, 0);
 				cur = atomic_load_explicit(&job->phase,
 					memory_order_acquire);
 				continue;
@@ -523,7 +561,7 @@ ma_threads_poll(void *data, struct future_notifier *n)
 		/* release: the waker, to the worker's acquire */
 		MA_HAPPENS_BEFORE(&job->phase);
 		if (atomic_compare_exchange_strong_explicit(&job->phase, &cur,
-				(cur & PH_MASK) | PH_ARMED |
+				(cur & ~PH_SLOT) | PH_ARMED |
 				(other ? PH_SLOT : 0),
 				memory_order_acq_rel, memory_order_acquire)) {
 			n->notifier_used = FUTURE_NOTIFIER_WAKER;
@@ -581,8 +619,8 @@ big_help(struct data_mover_threads *dmt)
 		MA_HAPPENS_BEFORE(&job->shares_left);
 		if (atomic_fetch_sub(&job->shares_left, 1) == 1) {
 			MA_HAPPENS_AFTER(&job->shares_left);
-			job_complete(job);
-			job_unref(job); /* the queue's, handed on to us */
+			/* with the queue's hold, handed on to us */
+			job_complete(job, 1);
 		}
 		helped = 1;
 	}
@@ -591,31 +629,33 @@ big_help(struct data_mover_threads *dmt)
 
 /*
  * Performs a job taken from a queue, if nobody claimed it first, sharing
- * it out if it is big; then drops the queue's reference (for a big job,
- * whoever finishes its last share does: it completes the job, and may
- * call a waker that frees the future's reference).
+ * it out if it is big. The queue's hold goes with the completion; for a
+ * big job, whoever finishes its last share completes it (and may call a
+ * waker that polls the future to its end), so the hold goes to them.
  */
 static void
 worker_run(struct data_mover_threads *dmt, struct job *job)
 {
-	if (jobs_queued(dmt))
-		workers_call(dmt); /* pass the rest on */
-	if (job_claim(job)) {
-		if (job->nshares == 1) {
-			job_run_whole(job);
-		} else {
-			pthread_mutex_lock(&dmt->big_lock);
-			job->big_next = dmt->big_jobs;
-			dmt->big_jobs = job;
-			atomic_fetch_add(&dmt->big_pending, 1);
-			pthread_mutex_unlock(&dmt->big_lock);
-			if (atomic_load(&dmt->sleepers) != 0)
-				workers_wake(dmt, INT_MAX);
-			big_help(dmt);
-			return;
-		}
+	/* pass the rest on (cheap when nobody sleeps) */
+	if (atomic_load_explicit(&dmt->sleepers, memory_order_relaxed) != 0 &&
+			jobs_queued(dmt))
+		workers_call(dmt);
+	if (!job_claim(job)) {
+		job_let_go(job, PH_QREF); /* its poller did it */
+		return;
 	}
-	job_unref(job);
+	if (job->nshares == 1) {
+		job_run_whole(job, 1);
+		return;
+	}
+	pthread_mutex_lock(&dmt->big_lock);
+	job->big_next = dmt->big_jobs;
+	dmt->big_jobs = job;
+	atomic_fetch_add(&dmt->big_pending, 1);
+	pthread_mutex_unlock(&dmt->big_lock);
+	if (atomic_load(&dmt->sleepers) != 0)
+		workers_wake(dmt, INT_MAX);
+	big_help(dmt);
 }
 
 /* The next queued job; the ring and the overflow take turns. */

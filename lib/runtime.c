@@ -46,6 +46,7 @@
 #include "libminiasync/runtime.h"
 
 #define SPIN_NS 20000 /* spin this long before sleeping */
+#define BATCH_MIN 16 /* from this many wakers on, passes wait for more */
 #define POLLER_SLEEP_MIN_NS 50000 /* first bounded sleep on a poller */
 #define POLLER_SLEEP_MAX_NS 1000000 /* and the longest */
 
@@ -62,6 +63,8 @@ static _Atomic uint32_t poller_sleepers; /* threads asleep on poller_seq */
 
 /* What one pass over the pending futures found. */
 struct pass {
+	size_t wakers; /* futures that will call the waker */
+	uint64_t ns; /* how long the pass took (when timed) */
 	int must_poll; /* one promised nothing: no sleeping */
 	int pollers; /* one gave a poller word */
 	int foreign_pollers; /* one gave a word its writer does not signal */
@@ -140,16 +143,22 @@ struct wait {
 	uint64_t poller_sleep_ns; /* the next bounded sleep */
 };
 
+/* Nonzero when a poller word was set since the counts were read. */
+static int
+poller_news(const struct wait *w, const struct pass *p)
+{
+	/* acquire: see everything published before the events we see */
+	return (w->watching && atomic_load_explicit(&poller_seq,
+			memory_order_acquire) != w->seen_poller) ||
+		word_is_set(p->word);
+}
+
 /* Nonzero when something happened since the counts were read. */
 static int
 news(struct runtime *r, const struct wait *w, const struct pass *p)
 {
-	/* acquire: see everything published before the events we see */
 	return atomic_load_explicit(&r->wakes, memory_order_acquire) !=
-			w->seen ||
-		(w->watching && atomic_load_explicit(&poller_seq,
-			memory_order_acquire) != w->seen_poller) ||
-		word_is_set(p->word);
+		w->seen || poller_news(w, p);
 }
 
 /* Returns at once when anything happened since the pass, else sleeps. */
@@ -160,8 +169,24 @@ runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 
 	if (p->word != NULL) /* atomic by the poller's promise */
 		MA_ATOMIC_WORDS(p->word, sizeof(*p->word));
+	/*
+	 * Many futures wait for wakes: pass again once a quarter of them
+	 * has news, or once news is older than a few passes took, so that
+	 * passes do not outnumber completions (each pass reads every
+	 * pending future, lines the workers are writing).
+	 */
+	uint32_t batch = p->wakers >= BATCH_MIN ? (uint32_t)(p->wakers / 4) :
+		1;
+
 	for (ma_spin_begin(&spin); ma_spin_step(&spin, SPIN_NS);) {
-		if (news(r, w, p))
+		uint32_t wakes = atomic_load_explicit(&r->wakes,
+			memory_order_acquire);
+
+		if (wakes - w->seen >= batch)
+			return;
+		if (wakes != w->seen && spin.waited >= 4 * p->ns)
+			return;
+		if (poller_news(w, p))
 			return;
 	}
 	if (!p->pollers) {
@@ -210,6 +235,7 @@ poll_one(struct future *f, struct future_notifier *n, struct pass *p)
 		return 0;
 	switch (n->notifier_used) {
 	case FUTURE_NOTIFIER_WAKER:
+		p->wakers++;
 		break;
 	case FUTURE_NOTIFIER_POLLER:
 		if (n->poller.ptr_to_monitor == NULL) {
@@ -291,8 +317,11 @@ runtime_wait_multiple(struct runtime *runtime, struct future *futs[],
 			memory_order_acquire);
 
 		size_t before = pending;
+		uint64_t start = pending >= BATCH_MIN ? ma_now_ns() : 0;
 
 		pending = runtime_pass(futs, pending, &notifier, &p);
+		if (start != 0)
+			p.ns = ma_now_ns() - start;
 		if (pending == 0)
 			break;
 		if (pending < before)
