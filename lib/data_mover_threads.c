@@ -514,7 +514,7 @@ static const struct vdm threads_vdm = {
 	.op_delete = threads_op_delete,
 	.op_start = threads_op_start,
 	.op_check = threads_op_check,
-	.capabilities = MA_MEM_CAPABILITIES,
+	.capabilities = 0, /* set at creation: known only at run time */
 	.has_property = threads_has_property,
 };
 
@@ -571,6 +571,7 @@ data_mover_threads_new(size_t nthreads, size_t ringbuf_size,
 		goto err;
 	memset(dmt, 0, sizeof(*dmt));
 	dmt->vdm = threads_vdm;
+	dmt->vdm.capabilities = MA_MEM_CAPABILITIES;
 	dmt->desired_notifier = desired_notifier;
 	atomic_init(&dmt->copy, ma_memcpy);
 	atomic_init(&dmt->move, ma_memmove);
