@@ -70,7 +70,7 @@ static const struct vdm sync_vdm = {
 	.op_delete = sync_op_delete,
 	.op_start = sync_op_start,
 	.op_check = sync_op_check,
-	.capabilities = MA_MEM_CAPABILITIES,
+	.capabilities = 0, /* set at creation: known only at run time */
 	.has_property = NULL,
 };
 
@@ -84,6 +84,7 @@ data_mover_sync_new(void)
 		return NULL;
 	}
 	dms->vdm = sync_vdm;
+	dms->vdm.capabilities = MA_MEM_CAPABILITIES;
 	return dms;
 }
 

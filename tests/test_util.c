@@ -14,6 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__linux__) && defined(__aarch64__)
+#include <sys/auxv.h>
+#ifndef HWCAP_DCPOP
+#define HWCAP_DCPOP (1UL << 16)
+#endif
+#endif
+
 #include "test_util.h"
 
 unsigned
@@ -64,4 +71,16 @@ test_wait_until_sleeping(pid_t tid)
 		sched_yield();
 	}
 	return 0;
+}
+
+int
+test_durable_expected(void)
+{
+#if defined(__x86_64__) || defined(__powerpc__) || defined(__powerpc64__)
+	return 1;
+#elif defined(__linux__) && defined(__aarch64__)
+	return (getauxval(AT_HWCAP) & HWCAP_DCPOP) != 0;
+#else
+	return 0;
+#endif
 }

@@ -23,4 +23,11 @@ char test_thread_state(pid_t tid);
 /* Waits until thread tid is asleep, at most 10 s; 1 if it got there. */
 int test_wait_until_sleeping(pid_t tid);
 
+/*
+ * Whether the library's movers may promise VDM_F_MEM_DURABLE on this
+ * machine: where a write-back instruction reaches persistence (x86-64;
+ * aarch64 with dc cvap, HWCAP_DCPOP; POWER), not elsewhere (s390x...).
+ */
+int test_durable_expected(void);
+
 #endif /* TEST_UTIL_H */
