@@ -134,20 +134,35 @@ static const struct flush_path flush_cvap = {
 static const struct flush_path flush_cvac = {
 	"dc cvac", flush_line_cvac, flush_drain_dsb, 0 };
 
+/* dc cvap where the kernel says the processor has it (hwcap). */
+static const struct flush_path *
+flush_path_pick(unsigned long hwcap)
+{
+	return (hwcap & HWCAP_DCPOP) ? &flush_cvap : &flush_cvac;
+}
+
 static const struct flush_path *
 flush_path_probe(size_t *line_size)
 {
 	uint64_t ctr;
+	unsigned long hwcap = 0;
 
 	/* CTR_EL0 DminLine, bits 19:16: log2 of the smallest line in words */
 	__asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
 	*line_size = (size_t)4 << ((ctr >> 16) & 0xf);
 #ifdef __linux__
-	if (getauxval(AT_HWCAP) & HWCAP_DCPOP)
-		return &flush_cvap;
+	hwcap = getauxval(AT_HWCAP);
 #endif
-	return &flush_cvac;
+	return flush_path_pick(hwcap);
 }
+
+#ifdef MA_FAULT_INJECTION
+const char *
+ma_flush_path_for_hwcap(unsigned long hwcap)
+{
+	return flush_path_pick(hwcap)->name;
+}
+#endif
 
 #elif defined(__powerpc__) || defined(__powerpc64__)
 

@@ -32,6 +32,10 @@ unsigned ma_mem_capabilities(void);
  */
 const char *ma_flush_path_name(void);
 size_t ma_flush_line_size(void);
+#if defined(__aarch64__)
+/* The path for a given AT_HWCAP: "dc cvap" with HWCAP_DCPOP. */
+const char *ma_flush_path_for_hwcap(unsigned long hwcap);
+#endif
 #endif
 
 void *ma_memcpy(void *dest, const void *src, size_t n, unsigned flags);

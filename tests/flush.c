@@ -28,8 +28,10 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
-#elif defined(__linux__) && defined(__aarch64__)
+#elif defined(__aarch64__)
+#ifdef __linux__
 #include <sys/auxv.h>
+#endif
 #ifndef HWCAP_DCPOP
 #define HWCAP_DCPOP (1UL << 16)
 #endif
@@ -96,6 +98,18 @@ START_TEST(test_path_chosen)
 #endif
 }
 END_TEST
+
+#if defined(__aarch64__)
+/* The choice itself, for either answer of the kernel, whatever runs this. */
+START_TEST(test_aarch64_pick)
+{
+	ck_assert_str_eq(ma_flush_path_for_hwcap(0), "dc cvac");
+	ck_assert_str_eq(ma_flush_path_for_hwcap(~HWCAP_DCPOP), "dc cvac");
+	ck_assert_str_eq(ma_flush_path_for_hwcap(HWCAP_DCPOP), "dc cvap");
+	ck_assert_str_eq(ma_flush_path_for_hwcap(~0UL), "dc cvap");
+}
+END_TEST
+#endif
 
 /* Durability is advertised exactly where the path backs it, by every mover. */
 START_TEST(test_capabilities)
@@ -254,6 +268,9 @@ test_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_path_chosen);
+#if defined(__aarch64__)
+	tcase_add_test(tc, test_aarch64_pick);
+#endif
 	tcase_add_test(tc, test_capabilities);
 	tcase_add_test(tc, test_flush_odd);
 	tcase_add_test(tc, test_durable_ops_odd);
