@@ -16,13 +16,27 @@
 #include "libminiasync/vdm.h"
 
 /*
- * The flags the library's movers honour: durability only where a cache
- * line can be written back (x86-64); elsewhere a flush is only a fence.
+ * The flags the library's movers honour, decided at load time:
+ * VDM_F_NO_CACHE_HINT always; VDM_F_MEM_DURABLE only where a write-back
+ * instruction reaches persistence (x86-64; aarch64 with dc cvap; POWER),
+ * see "flush paths" in mem_ops.c. Not a constant: a mover sets its
+ * capabilities when it is created.
  */
-#if defined(__x86_64__)
-#define MA_MEM_CAPABILITIES (VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT)
-#else
-#define MA_MEM_CAPABILITIES VDM_F_NO_CACHE_HINT
+unsigned ma_mem_capabilities(void);
+#define MA_MEM_CAPABILITIES ma_mem_capabilities()
+
+#ifdef MA_FAULT_INJECTION
+/*
+ * Test build only: the flush path chosen ("clwb", "clflushopt",
+ * "clflush", "dc cvap", "dc cvac", "dcbf" or "fence") and the stride of
+ * its loop in bytes (0 for "fence").
+ */
+const char *ma_flush_path_name(void);
+size_t ma_flush_line_size(void);
+#if defined(__aarch64__)
+/* The path for a given AT_HWCAP: "dc cvap" with HWCAP_DCPOP. */
+const char *ma_flush_path_for_hwcap(unsigned long hwcap);
+#endif
 #endif
 
 void *ma_memcpy(void *dest, const void *src, size_t n, unsigned flags);

@@ -2,16 +2,31 @@
 /* Copyright 2026, libminiasync developers */
 
 /*
- * park.c -- futex wait and wake. Only the kernel reads the word here: the
- * callers publish and re-check it with atomics of their own.
+ * park.c -- wait and wake on a 32-bit word. Two implementations, chosen by
+ * configure (MA_PARK_FUTEX, see "which wait primitive to use"):
+ * - Linux futexes: only the kernel reads the word here; the callers
+ *   publish and re-check it with atomics of their own.
+ * - elsewhere (or --disable-futex): a fixed table of buckets, each a mutex
+ *   and a condition variable, that words share by the hash of their
+ *   address. A sleeper checks its word under its bucket's lock and sleeps
+ *   on the bucket's condition variable; a waker takes the same lock and
+ *   wakes every sleeper of the bucket, each of which re-checks its word.
  */
 
-#include <errno.h>
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdlib.h>
+
+#include "internal.h"
+#include "park.h"
+
+#ifdef MA_PARK_FUTEX
+
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include "park.h"
 
 void
 ma_park_wait(const uint32_t *word, uint32_t expected,
@@ -27,3 +42,141 @@ ma_park_wake(const uint32_t *word, int count)
 {
 	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
 }
+
+const char *
+ma_park_primitive(void)
+{
+	return "futex";
+}
+
+#else /* POSIX mutexes and condition variables */
+
+#include <pthread.h>
+
+/*
+ * A bucket: sleepers counts the threads waiting on cond, under lock. Each
+ * bucket has a cache line (or more) of its own.
+ */
+struct park_bucket {
+	_Alignas(MA_CACHELINE) pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned sleepers;
+};
+
+static struct park_bucket park_table[MA_PARK_BUCKETS];
+static pthread_once_t park_once = PTHREAD_ONCE_INIT;
+/* The clock of the condition variables' deadlines; set by park_init. */
+static clockid_t park_clock = CLOCK_REALTIME;
+
+/* Lock failures cannot happen with these default mutexes: abort if so. */
+static void
+park_lock(struct park_bucket *b)
+{
+	if (pthread_mutex_lock(&b->lock) != 0)
+		abort();
+}
+
+static void
+park_unlock(struct park_bucket *b)
+{
+	if (pthread_mutex_unlock(&b->lock) != 0)
+		abort();
+}
+
+/* Once: the buckets, their deadlines on the monotonic clock if possible. */
+static void
+park_init(void)
+{
+	pthread_condattr_t attr;
+
+	if (pthread_condattr_init(&attr) != 0)
+		abort();
+#ifdef HAVE_PTHREAD_CONDATTR_SETCLOCK
+	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0)
+		park_clock = CLOCK_MONOTONIC;
+#endif
+	for (size_t i = 0; i < MA_PARK_BUCKETS; i++) {
+		if (pthread_mutex_init(&park_table[i].lock, NULL) != 0 ||
+				pthread_cond_init(&park_table[i].cond,
+					&attr) != 0)
+			abort();
+		park_table[i].sleepers = 0;
+	}
+	pthread_condattr_destroy(&attr);
+}
+
+/* The bucket of a word: Fibonacci hashing of its address. */
+static struct park_bucket *
+park_bucket_of(const uint32_t *word)
+{
+	uint64_t h = (uint64_t)((uintptr_t)word >> 2) *
+		UINT64_C(0x9e3779b97f4a7c15);
+
+	if (pthread_once(&park_once, park_init) != 0)
+		abort();
+	return &park_table[h >> 58]; /* the top 6 bits: 64 buckets */
+}
+
+_Static_assert(MA_PARK_BUCKETS == 64, "park_bucket_of takes 6 bits");
+
+void
+ma_park_wait(const uint32_t *word, uint32_t expected,
+	const struct timespec *timeout)
+{
+	struct park_bucket *b = park_bucket_of(word);
+	struct timespec deadline;
+
+	if (timeout != NULL) {
+		clock_gettime(park_clock, &deadline);
+		deadline.tv_sec += timeout->tv_sec;
+		deadline.tv_nsec += timeout->tv_nsec;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+			deadline.tv_nsec %= 1000000000L;
+		}
+	}
+	park_lock(b);
+	/*
+	 * Relaxed: the bucket lock orders this load. A waker changes the
+	 * word before it takes the lock in ma_park_wake; if it took the lock
+	 * before us, its unlock happens before our lock and this load sees
+	 * the change; if after, we are on the condition variable by then
+	 * (pthread_cond_wait releases the lock atomically) and it wakes us.
+	 */
+	if (__atomic_load_n(word, __ATOMIC_RELAXED) == expected) {
+		b->sleepers++;
+		/* a time-out, a wake or a spurious return: callers re-check */
+		if (timeout != NULL)
+			(void)pthread_cond_timedwait(&b->cond, &b->lock,
+				&deadline);
+		else
+			(void)pthread_cond_wait(&b->cond, &b->lock);
+		b->sleepers--;
+	}
+	park_unlock(b);
+}
+
+/*
+ * Wakes every sleeper of the word's bucket, whatever count says: others'
+ * words may share the bucket, and waking only count of them could pick
+ * the wrong ones and lose the wake-up.
+ */
+void
+ma_park_wake(const uint32_t *word, int count)
+{
+	struct park_bucket *b = park_bucket_of(word);
+
+	(void)count;
+	park_lock(b);
+	if (b->sleepers != 0 && pthread_cond_broadcast(&b->cond) != 0)
+		abort();
+	park_unlock(b);
+}
+
+const char *
+ma_park_primitive(void)
+{
+	return "condvar";
+}
+
+#endif /* MA_PARK_FUTEX */

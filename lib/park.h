@@ -3,7 +3,9 @@
 
 /*
  * park.h -- sleeping on a 32-bit word until another thread changes it and
- * wakes the sleepers (Linux futexes, process-private).
+ * wakes the sleepers: Linux futexes (process-private) where configure
+ * found them, else a hashed table of POSIX mutexes and condition
+ * variables (lib/park.c); and spinning politely, per architecture.
  */
 
 #ifndef MA_PARK_H
@@ -13,11 +15,15 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "libminiasync/future.h"
 
 /*
- * Sleeps while *word == expected, at most timeout (NULL: no limit). Returns
- * at once if *word differs; may also return spuriously: callers re-check.
+ * Sleeps while *word == expected, at most timeout (NULL: no limit; else a
+ * relative time). Returns at once if *word differs; may also return
+ * spuriously: callers re-check.
+ *
+ * No wake-up is lost: a thread that changes *word and then calls
+ * ma_park_wake(word, ...) either makes a concurrent ma_park_wait see the
+ * new value, or wakes it. The word is read with atomic loads only.
  */
 void ma_park_wait(const uint32_t *word, uint32_t expected,
 	const struct timespec *timeout);
@@ -42,6 +48,26 @@ ma_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A moment's pause inside a spin loop, kind to a sibling hardware thread:
+ * x86 pause, aarch64 yield, POWER's "or 27,27,27" (the yield hint); on
+ * other processors (s390x among them) only a compiler barrier, as the
+ * Linux kernel's cpu_relax there.
+ */
+static inline void
+ma_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#elif defined(__powerpc__) || defined(__powerpc64__)
+	__asm__ __volatile__("or 27,27,27" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
 }
 
 #define MA_SPIN_PAUSE_NS 2000 /* pause this long, then yield the CPU */
@@ -79,13 +105,25 @@ ma_spin_step(struct ma_spin *spin, uint64_t limit_ns)
 			return 0;
 	}
 	if (spin->waited < MA_SPIN_PAUSE_NS)
-		future_cpu_pause();
+		ma_cpu_relax();
 	else
 		sched_yield();
 	return 1;
 }
 
-/* Wakes up to count threads sleeping on word. */
+/*
+ * Wakes up to count threads sleeping on word (the condition-variable
+ * implementation may wake more: every sleeper re-checks its word).
+ */
 void ma_park_wake(const uint32_t *word, int count);
+
+/*
+ * Buckets of the condition-variable implementation: words whose addresses
+ * hash alike share one (tests use this many words to force a collision).
+ */
+#define MA_PARK_BUCKETS 64
+
+/* The wait primitive this build uses: "futex" or "condvar". */
+const char *ma_park_primitive(void);
 
 #endif /* MA_PARK_H */

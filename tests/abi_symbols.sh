@@ -71,11 +71,19 @@ if ! "$objdump" -T "$lib" >"$tmp/got"; then
 	echo "FAIL: $objdump -T $lib"
 	exit 1
 fi
+# Local symbols (flag "l": the section symbols .init and .data that the
+# aarch64 linker puts in the dynamic table) are not exported: left out.
+# On POWER (ELFv2) a field such as "0x60" (the local entry offset) may
+# stand between the version and the name: it is dropped.
 awk -F '\t' 'NF >= 2 {
 	n = split($1, head, " ")
-	if (head[n] == "*UND*")
+	if (head[n] == "*UND*" || head[2] == "l")
 		next
 	m = split($2, tail, " ")
+	if (m >= 4 && tail[m - 1] ~ /^0x[0-9a-f]+$/) {
+		tail[m - 1] = tail[m]
+		m--
+	}
 	if (m >= 3)
 		print tail[m], tail[m - 1]
 	else

@@ -201,7 +201,8 @@ START_TEST(test_properties)
 	char b[8];
 	struct vdm_operation_future f = vdm_memcpy(vdm, b, a, 8, 0);
 
-	ck_assert(vdm_is_supported(vdm, VDM_F_MEM_DURABLE));
+	ck_assert_int_eq(!!vdm_is_supported(vdm, VDM_F_MEM_DURABLE),
+		test_durable_expected());
 	ck_assert(vdm_is_supported(vdm, VDM_F_NO_CACHE_HINT));
 	ck_assert_int_eq(future_has_property(FUTURE_AS_RUNNABLE(&f),
 		FUTURE_PROPERTY_ASYNC), 1);

@@ -9,7 +9,9 @@ ma_check_suites = \
 	tests/data_mover_sync \
 	tests/runtime \
 	tests/data_mover_threads \
-	tests/fault_injection
+	tests/fault_injection \
+	tests/park \
+	tests/flush
 
 ma_check_scripts =
 
@@ -17,7 +19,8 @@ TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(top_srcdir)'; top_builddir='$(top_builddir)'; \
-	CC='$(CC)'; export top_srcdir top_builddir CC;
+	CC='$(CC)'; export top_srcdir top_builddir CC; \
+	MA_CROSS_COMPILING='$(MA_CROSS_COMPILING)'; export MA_CROSS_COMPILING;
 
 EXTRA_DIST += $(ma_check_scripts) tests/need-check.sh
 
@@ -109,3 +112,16 @@ tests_arena_SOURCES = tests/arena.c tests/test_main.c \
 tests_arena_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_arena_CFLAGS = $(ma_test_cflags)
 tests_arena_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+
+# the wait primitive and the flush path: white-box, on the test library
+tests_park_SOURCES = tests/park.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
+tests_park_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_park_CFLAGS = $(ma_test_cflags)
+tests_park_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+
+tests_flush_SOURCES = tests/flush.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
+tests_flush_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_flush_CFLAGS = $(ma_test_cflags)
+tests_flush_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)

@@ -18,13 +18,24 @@
 # use data_mover_threads_* are compiled but neither linked nor run; the
 # test says so, and does it in full as soon as the library has the mover.
 #
-# Environment (set by make check): top_srcdir, top_builddir, CC.
+# Environment (set by make check): top_srcdir, top_builddir, CC. In a
+# cross build (MA_CROSS_COMPILING=yes) the programs run through the
+# emulator named by MA_TEST_EXEC (e.g. qemu-aarch64); without one the test
+# skips, saying so.
 
 srcdir=${top_srcdir:-.}
 builddir=${top_builddir:-.}
 cc=${CC:-cc}
 libdir=$builddir/lib/.libs
 cflags='-Wall -Wextra -Werror'
+
+# shellcheck disable=SC2086 # MA_TEST_EXEC may carry options
+set -- ${MA_TEST_EXEC:-}
+if [ "${MA_CROSS_COMPILING:-no}" = yes ] && [ $# -eq 0 ]; then
+	echo "SKIP: cross build: the example programs cannot run on this" \
+		"machine (set MA_TEST_EXEC to an emulator, e.g. qemu-aarch64)"
+	exit 77
+fi
 
 if ! [ -d "$srcdir/man" ]; then
 	echo "man_examples: no man directory under '$srcdir'" >&2
@@ -40,12 +51,14 @@ mkdir "$tmp/man" || exit 99
 . "$srcdir/tests/man_pages.sh"
 ma_gather_manual "$srcdir" "$builddir" "$tmp/man" || exit 1
 
-# Runs a program with a time limit where timeout(1) exists.
+# Runs a program with a time limit where timeout(1) exists (through the
+# emulator of a cross build).
+# shellcheck disable=SC2086 # MA_TEST_EXEC may carry options
 run_limited() {
 	if command -v timeout >/dev/null 2>&1; then
-		timeout 60 "$@"
+		timeout 60 ${MA_TEST_EXEC:-} "$@"
 	else
-		"$@"
+		${MA_TEST_EXEC:-} "$@"
 	fi
 }
 

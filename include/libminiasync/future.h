@@ -152,12 +152,20 @@ future_has_property_default(void *future, enum future_property property)
 	return 0;
 }
 
-/* Spends a moment between two busy polls. */
+/*
+ * Spends a moment between two busy polls: the processor's spin-wait hint
+ * (x86 pause, aarch64 yield, POWER "or 27,27,27"), elsewhere a yield of
+ * the CPU to other threads.
+ */
 static inline void
 future_cpu_pause(void)
 {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 	__builtin_ia32_pause();
+#elif defined(__GNUC__) && defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#elif defined(__GNUC__) && (defined(__powerpc__) || defined(__powerpc64__))
+	__asm__ __volatile__("or 27,27,27" ::: "memory");
 #else
 	sched_yield();
 #endif

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright 2026, libminiasync developers */
+
+/*
+ * park.c -- the wait primitive of lib/park.h, with whichever implementation
+ * configure chose (futex, or condition variables with --disable-futex):
+ * a wait returns when the word differs, after a time-out, and when woken;
+ * no wake-up is lost, also between words that share a bucket; the half of
+ * a 64-bit word to sleep on holds its low bits on either byte order; the
+ * spin helper stops after its limit. Links the test build of the library.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "park.h"
+#include "test_util.h"
+#include "valgrind.h"
+
+/* Says once which primitive runs, so that the log shows it. */
+static void
+print_primitive(void)
+{
+	static atomic_flag said = ATOMIC_FLAG_INIT;
+
+	if (!atomic_flag_test_and_set(&said))
+		printf("park: wait primitive %s\n", ma_park_primitive());
+}
+
+START_TEST(test_primitive_name)
+{
+	const char *name = ma_park_primitive();
+
+	print_primitive();
+#ifdef MA_PARK_FUTEX
+	ck_assert_str_eq(name, "futex");
+#else
+	ck_assert_str_eq(name, "condvar");
+#endif
+}
+END_TEST
+
+/* A word that differs from the expected value: no sleep at all. */
+START_TEST(test_wait_returns_when_word_differs)
+{
+	_Atomic uint32_t word = 1;
+
+	for (int i = 0; i < 100; i++)
+		ma_park_wait((const uint32_t *)&word, 0, NULL);
+	ck_assert_uint_eq(atomic_load(&word), 1);
+}
+END_TEST
+
+/* Nobody wakes the word: each wait ends with its time-out. */
+START_TEST(test_wait_times_out)
+{
+	_Atomic uint32_t word = 0;
+	struct timespec timeout = { 0, 1000000 }; /* 1 ms */
+
+	for (int i = 0; i < 5; i++)
+		ma_park_wait((const uint32_t *)&word, 0, &timeout);
+	timeout.tv_nsec = 0;
+	ma_park_wait((const uint32_t *)&word, 0, &timeout);
+	ck_assert_uint_eq(atomic_load(&word), 0);
+}
+END_TEST
+
+START_TEST(test_wake_without_sleepers)
+{
+	_Atomic uint32_t word = 0;
+
+	ma_park_wake((const uint32_t *)&word, 1);
+	ma_park_wake((const uint32_t *)&word, INT_MAX);
+	ck_assert_uint_eq(atomic_load(&word), 0);
+}
+END_TEST
+
+/* A sleeper: waits until its word is nonzero, then says so. */
+struct sleeper {
+	_Atomic uint32_t *word;
+	_Atomic pid_t tid;
+	_Atomic int started; /* tid is set */
+	_Atomic int done;
+	pthread_t thread;
+};
+
+static void *
+sleeper_main(void *arg)
+{
+	struct sleeper *s = arg;
+
+	atomic_store(&s->tid, test_gettid());
+	atomic_store(&s->started, 1);
+	/* acquire: pairs with the release store of the waker */
+	while (atomic_load_explicit(s->word, memory_order_acquire) == 0)
+		ma_park_wait((const uint32_t *)s->word, 0, NULL);
+	atomic_store(&s->done, 1);
+	return NULL;
+}
+
+static void
+sleeper_start(struct sleeper *s, _Atomic uint32_t *word)
+{
+	s->word = word;
+	atomic_init(&s->tid, 0);
+	atomic_init(&s->started, 0);
+	atomic_init(&s->done, 0);
+	MA_ATOMIC_WORDS(&s->tid, sizeof(s->tid));
+	MA_ATOMIC_WORDS(&s->started, sizeof(s->started));
+	MA_ATOMIC_WORDS(&s->done, sizeof(s->done));
+	ck_assert_int_eq(pthread_create(&s->thread, NULL, sleeper_main, s),
+		0);
+}
+
+/* Joins the sleeper: it must have seen its word change. */
+static void
+sleeper_join(struct sleeper *s)
+{
+	pthread_join(s->thread, NULL);
+	ck_assert_int_eq(atomic_load(&s->done), 1);
+	MA_ATOMIC_WORDS_END(&s->tid, sizeof(s->tid));
+	MA_ATOMIC_WORDS_END(&s->started, sizeof(s->started));
+	MA_ATOMIC_WORDS_END(&s->done, sizeof(s->done));
+}
+
+/*
+ * Waits until the sleeper is asleep in the kernel, where /proc tells
+ * (else test_wait_until_sleeping says why it cannot prove it; the wake-up
+ * is tested all the same).
+ */
+static void
+sleeper_wait_asleep(struct sleeper *s)
+{
+	while (atomic_load(&s->started) == 0)
+		sched_yield();
+	ck_assert_msg(test_wait_until_sleeping(atomic_load(&s->tid)),
+		"the waiting thread never went to sleep");
+	ck_assert_int_eq(atomic_load(&s->done), 0);
+}
+
+static void
+word_set_and_wake(_Atomic uint32_t *word, int count)
+{
+	/* release: pairs with the sleeper's acquire load */
+	atomic_store_explicit(word, 1, memory_order_release);
+	ma_park_wake((const uint32_t *)word, count);
+}
+
+/* One sleeper, asleep before the wake: the wake ends its wait. */
+START_TEST(test_wake_wakes_sleeper)
+{
+	_Atomic uint32_t word = 0;
+	struct sleeper s;
+
+	MA_ATOMIC_WORDS(&word, sizeof(word));
+	sleeper_start(&s, &word);
+	sleeper_wait_asleep(&s);
+	word_set_and_wake(&word, 1);
+	sleeper_join(&s);
+	MA_ATOMIC_WORDS_END(&word, sizeof(word));
+}
+END_TEST
+
+/* Several sleepers on one word: one wake of INT_MAX ends every wait. */
+START_TEST(test_wake_all)
+{
+	enum { N = 4 };
+	_Atomic uint32_t word = 0;
+	struct sleeper s[N];
+
+	MA_ATOMIC_WORDS(&word, sizeof(word));
+	for (int i = 0; i < N; i++)
+		sleeper_start(&s[i], &word);
+	for (int i = 0; i < N; i++)
+		sleeper_wait_asleep(&s[i]);
+	word_set_and_wake(&word, INT_MAX);
+	for (int i = 0; i < N; i++)
+		sleeper_join(&s[i]);
+	MA_ATOMIC_WORDS_END(&word, sizeof(word));
+}
+END_TEST
+
+/*
+ * More sleeping words than the condition-variable implementation has
+ * buckets, so that two share one: each is woken with a count of 1, in
+ * turn, and each wake-up reaches its own sleeper.
+ */
+START_TEST(test_wake_one_per_word)
+{
+	enum { N = MA_PARK_BUCKETS + 1 };
+	static _Atomic uint32_t words[N];
+	static struct sleeper s[N];
+
+	MA_ATOMIC_WORDS(words, sizeof(words));
+	for (int i = 0; i < N; i++) {
+		atomic_init(&words[i], 0);
+		sleeper_start(&s[i], &words[i]);
+	}
+	for (int i = 0; i < N; i++)
+		sleeper_wait_asleep(&s[i]);
+	for (int i = 0; i < N; i++) {
+		word_set_and_wake(&words[i], 1);
+		sleeper_join(&s[i]);
+	}
+	MA_ATOMIC_WORDS_END(words, sizeof(words));
+}
+END_TEST
+
+/*
+ * Ping-pong: two threads pass a turn back and forth through one word,
+ * each sleeping until the turn is its own. A lost wake-up leaves both
+ * asleep for good (the case's time-out fails it).
+ */
+struct pingpong {
+	_Atomic uint32_t turn; /* round r belongs to thread r % 2 */
+	unsigned rounds;
+};
+
+static void
+pingpong_play(struct pingpong *pp, uint32_t me)
+{
+	for (uint32_t r = me; r < pp->rounds; r += 2) {
+		uint32_t t;
+
+		/* acquire: pairs with the other player's release store */
+		while ((t = atomic_load_explicit(&pp->turn,
+				memory_order_acquire)) != r)
+			ma_park_wait((const uint32_t *)&pp->turn, t, NULL);
+		/* release: hands the round over with what came before */
+		atomic_store_explicit(&pp->turn, r + 1, memory_order_release);
+		ma_park_wake((const uint32_t *)&pp->turn, 1);
+	}
+}
+
+static void *
+pingpong_odd(void *arg)
+{
+	pingpong_play(arg, 1);
+	return NULL;
+}
+
+START_TEST(test_pingpong_stress)
+{
+	struct pingpong pp;
+	pthread_t other;
+
+	atomic_init(&pp.turn, 0);
+	pp.rounds = test_stress_iterations(20000);
+	MA_ATOMIC_WORDS(&pp.turn, sizeof(pp.turn));
+	ck_assert_int_eq(pthread_create(&other, NULL, pingpong_odd, &pp), 0);
+	pingpong_play(&pp, 0);
+	pthread_join(other, NULL);
+	ck_assert_uint_eq(atomic_load(&pp.turn), pp.rounds);
+	MA_ATOMIC_WORDS_END(&pp.turn, sizeof(pp.turn));
+}
+END_TEST
+
+/* The half to sleep on holds the low 32 bits, by value, either order. */
+START_TEST(test_low_half)
+{
+	uint64_t w = UINT64_C(0x1122334455667788);
+
+	ck_assert_uint_eq(*ma_park_low_half(&w), 0x55667788u);
+	w = UINT64_C(0xaaaaaaaa00000000);
+	ck_assert_uint_eq(*ma_park_low_half(&w), 0);
+	w = 7;
+	ck_assert_uint_eq(*ma_park_low_half(&w), 7);
+	/* it is inside the word, on a 4-byte boundary of it */
+	uintptr_t off = (uintptr_t)ma_park_low_half(&w) - (uintptr_t)&w;
+
+	ck_assert(off == 0 || off == 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	ck_assert_uint_eq(off, 4);
+#else
+	ck_assert_uint_eq(off, 0);
+#endif
+}
+END_TEST
+
+/* A 64-bit word as the runtime sleeps on it: by the value of its low half. */
+START_TEST(test_low_half_wait)
+{
+	static _Atomic uint64_t w;
+	struct timespec timeout = { 0, 1000000 };
+
+	/* the high bits alone differ: the low half still matches, times out */
+	atomic_store(&w, UINT64_C(0x100000000));
+	ma_park_wait(ma_park_low_half((const uint64_t *)&w), 0, &timeout);
+	/* the low bits differ: returns at once, without a time-out */
+	atomic_store(&w, 5);
+	for (int i = 0; i < 100; i++)
+		ma_park_wait(ma_park_low_half((const uint64_t *)&w), 0, NULL);
+	ck_assert_uint_eq(atomic_load(&w), 5);
+}
+END_TEST
+
+/* A 64-bit word woken through its low half, as the threads mover does. */
+struct sleeper64 {
+	_Atomic uint64_t word;
+	_Atomic pid_t tid;
+	_Atomic int started; /* tid is set */
+};
+
+static void *
+sleeper64_main(void *arg)
+{
+	struct sleeper64 *s = arg;
+	uint64_t v;
+
+	atomic_store(&s->tid, test_gettid());
+	atomic_store(&s->started, 1);
+	/* acquire: pairs with the release store of the waker */
+	while ((v = atomic_load_explicit(&s->word,
+			memory_order_acquire)) == 0)
+		ma_park_wait(ma_park_low_half((const uint64_t *)&s->word),
+			(uint32_t)v, NULL);
+	return NULL;
+}
+
+START_TEST(test_low_half_wake)
+{
+	struct sleeper64 s;
+	pthread_t thread;
+
+	atomic_init(&s.word, 0);
+	atomic_init(&s.tid, 0);
+	atomic_init(&s.started, 0);
+	MA_ATOMIC_WORDS(&s, sizeof(s));
+	ck_assert_int_eq(pthread_create(&thread, NULL, sleeper64_main, &s),
+		0);
+	while (atomic_load(&s.started) == 0)
+		sched_yield();
+	ck_assert(test_wait_until_sleeping(atomic_load(&s.tid)));
+	/* release: pairs with the sleeper's acquire load */
+	atomic_store_explicit(&s.word, UINT64_C(0xffffffff00000001),
+		memory_order_release);
+	ma_park_wake(ma_park_low_half((const uint64_t *)&s.word), INT_MAX);
+	pthread_join(thread, NULL);
+	MA_ATOMIC_WORDS_END(&s, sizeof(s));
+}
+END_TEST
+
+/* The spin helper stops once its limit has passed, whatever it is. */
+START_TEST(test_spin_ends)
+{
+	static const uint64_t limits[] = { 0, 1000, 100000, 3000000 };
+	struct ma_spin spin;
+
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		unsigned steps = 0;
+		uint64_t start = ma_now_ns();
+
+		for (ma_spin_begin(&spin); ma_spin_step(&spin, limits[i]);)
+			steps++;
+		ck_assert_uint_ge(ma_now_ns() - start, limits[i]);
+		ck_assert_uint_ge(spin.waited, limits[i]);
+		/* the clock is read every 16 steps: 15 steps at least */
+		ck_assert_uint_ge(steps, 15);
+		if (limits[i] == 0)
+			ck_assert_uint_eq(steps, 15);
+	}
+}
+END_TEST
+
+/* ma_now_ns never goes back. */
+START_TEST(test_now_monotonic)
+{
+	uint64_t last = ma_now_ns();
+
+	for (int i = 0; i < 1000; i++) {
+		uint64_t now = ma_now_ns();
+
+		ck_assert_uint_ge(now, last);
+		last = now;
+	}
+	ma_cpu_relax();
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite *s = suite_create("park");
+	TCase *tc = tcase_create("park");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_primitive_name);
+	tcase_add_test(tc, test_wait_returns_when_word_differs);
+	tcase_add_test(tc, test_wait_times_out);
+	tcase_add_test(tc, test_wake_without_sleepers);
+	tcase_add_test(tc, test_wake_wakes_sleeper);
+	tcase_add_test(tc, test_wake_all);
+	tcase_add_test(tc, test_wake_one_per_word);
+	tcase_add_test(tc, test_pingpong_stress);
+	tcase_add_test(tc, test_low_half);
+	tcase_add_test(tc, test_low_half_wait);
+	tcase_add_test(tc, test_low_half_wake);
+	tcase_add_test(tc, test_spin_ends);
+	tcase_add_test(tc, test_now_monotonic);
+	suite_add_tcase(s, tc);
+	return s;
+}
