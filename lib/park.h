@@ -28,19 +28,6 @@
 void ma_park_wait(const uint32_t *word, uint32_t expected,
 	const struct timespec *timeout);
 
-/* The half of a 64-bit word that holds its low bits, to sleep on. */
-static inline const uint32_t *
-ma_park_low_half(const uint64_t *word)
-{
-	const uint32_t *half = (const uint32_t *)(const void *)word;
-
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return half + 1;
-#else
-	return half;
-#endif
-}
-
 static inline uint64_t
 ma_now_ns(void)
 {

@@ -5,9 +5,8 @@
  * park.c -- the wait primitive of lib/park.h, with whichever implementation
  * configure chose (futex, or condition variables with --disable-futex):
  * a wait returns when the word differs, after a time-out, and when woken;
- * no wake-up is lost, also between words that share a bucket; the half of
- * a 64-bit word to sleep on holds its low bits on either byte order; the
- * spin helper stops after its limit. Links the test build of the library.
+ * no wake-up is lost, also between words that share a bucket; the spin
+ * helper stops after its limit. Links the test build of the library.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -264,91 +263,6 @@ START_TEST(test_pingpong_stress)
 }
 END_TEST
 
-/* The half to sleep on holds the low 32 bits, by value, either order. */
-START_TEST(test_low_half)
-{
-	uint64_t w = UINT64_C(0x1122334455667788);
-
-	ck_assert_uint_eq(*ma_park_low_half(&w), 0x55667788u);
-	w = UINT64_C(0xaaaaaaaa00000000);
-	ck_assert_uint_eq(*ma_park_low_half(&w), 0);
-	w = 7;
-	ck_assert_uint_eq(*ma_park_low_half(&w), 7);
-	/* it is inside the word, on a 4-byte boundary of it */
-	uintptr_t off = (uintptr_t)ma_park_low_half(&w) - (uintptr_t)&w;
-
-	ck_assert(off == 0 || off == 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	ck_assert_uint_eq(off, 4);
-#else
-	ck_assert_uint_eq(off, 0);
-#endif
-}
-END_TEST
-
-/* A 64-bit word as the runtime sleeps on it: by the value of its low half. */
-START_TEST(test_low_half_wait)
-{
-	static _Atomic uint64_t w;
-	struct timespec timeout = { 0, 1000000 };
-
-	/* the high bits alone differ: the low half still matches, times out */
-	atomic_store(&w, UINT64_C(0x100000000));
-	ma_park_wait(ma_park_low_half((const uint64_t *)&w), 0, &timeout);
-	/* the low bits differ: returns at once, without a time-out */
-	atomic_store(&w, 5);
-	for (int i = 0; i < 100; i++)
-		ma_park_wait(ma_park_low_half((const uint64_t *)&w), 0, NULL);
-	ck_assert_uint_eq(atomic_load(&w), 5);
-}
-END_TEST
-
-/* A 64-bit word woken through its low half, as the threads mover does. */
-struct sleeper64 {
-	_Atomic uint64_t word;
-	_Atomic pid_t tid;
-	_Atomic int started; /* tid is set */
-};
-
-static void *
-sleeper64_main(void *arg)
-{
-	struct sleeper64 *s = arg;
-	uint64_t v;
-
-	atomic_store(&s->tid, test_gettid());
-	atomic_store(&s->started, 1);
-	/* acquire: pairs with the release store of the waker */
-	while ((v = atomic_load_explicit(&s->word,
-			memory_order_acquire)) == 0)
-		ma_park_wait(ma_park_low_half((const uint64_t *)&s->word),
-			(uint32_t)v, NULL);
-	return NULL;
-}
-
-START_TEST(test_low_half_wake)
-{
-	struct sleeper64 s;
-	pthread_t thread;
-
-	atomic_init(&s.word, 0);
-	atomic_init(&s.tid, 0);
-	atomic_init(&s.started, 0);
-	MA_ATOMIC_WORDS(&s, sizeof(s));
-	ck_assert_int_eq(pthread_create(&thread, NULL, sleeper64_main, &s),
-		0);
-	while (atomic_load(&s.started) == 0)
-		sched_yield();
-	ck_assert(test_wait_until_sleeping(atomic_load(&s.tid)));
-	/* release: pairs with the sleeper's acquire load */
-	atomic_store_explicit(&s.word, UINT64_C(0xffffffff00000001),
-		memory_order_release);
-	ma_park_wake(ma_park_low_half((const uint64_t *)&s.word), INT_MAX);
-	pthread_join(thread, NULL);
-	MA_ATOMIC_WORDS_END(&s, sizeof(s));
-}
-END_TEST
-
 /* The spin helper stops once its limit has passed, whatever it is. */
 START_TEST(test_spin_ends)
 {
@@ -401,9 +315,6 @@ test_suite(void)
 	tcase_add_test(tc, test_wake_all);
 	tcase_add_test(tc, test_wake_one_per_word);
 	tcase_add_test(tc, test_pingpong_stress);
-	tcase_add_test(tc, test_low_half);
-	tcase_add_test(tc, test_low_half_wait);
-	tcase_add_test(tc, test_low_half_wake);
 	tcase_add_test(tc, test_spin_ends);
 	tcase_add_test(tc, test_now_monotonic);
 	suite_add_tcase(s, tc);
