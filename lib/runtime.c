@@ -170,21 +170,26 @@ runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 	if (p->word != NULL) /* atomic by the poller's promise */
 		MA_ATOMIC_WORDS(p->word, sizeof(*p->word));
 	/*
-	 * Many futures wait for wakes: pass again once a quarter of them
-	 * has news, or once news is older than a few passes took, so that
+	 * Many futures wait for wakes: pass again once half of them have
+	 * news, or once news is older than eight passes took, so that
 	 * passes do not outnumber completions (each pass reads every
 	 * pending future, lines the workers are writing).
 	 */
-	uint32_t batch = p->wakers >= BATCH_MIN ? (uint32_t)(p->wakers / 4) :
-		1;
+	uint32_t batch = 1;
+	uint64_t limit = SPIN_NS;
 
-	for (ma_spin_begin(&spin); ma_spin_step(&spin, SPIN_NS);) {
+	if (p->wakers >= BATCH_MIN) {
+		batch = (uint32_t)(p->wakers / 2);
+		if (limit < 8 * p->ns)
+			limit = 8 * p->ns;
+	}
+	for (ma_spin_begin(&spin); ma_spin_step(&spin, limit);) {
 		uint32_t wakes = atomic_load_explicit(&r->wakes,
 			memory_order_acquire);
 
 		if (wakes - w->seen >= batch)
 			return;
-		if (wakes != w->seen && spin.waited >= 4 * p->ns)
+		if (wakes != w->seen && spin.waited >= 8 * p->ns)
 			return;
 		if (poller_news(w, p))
 			return;

@@ -15,6 +15,8 @@
  * The synchronous mover is done inside its first poll.
  */
 
+#include <string.h>
+
 #include "internal.h"
 #include "mem_ops.h"
 #include "movers.h"
@@ -30,25 +32,31 @@ is_sync_mover(const struct vdm *vdm)
 }
 
 /*
- * The synchronous mover's operation, done here; the output of the common
- * case (a plain memcpy) written without a call through the table.
+ * The synchronous mover's operation, done here; the common case (a plain
+ * memcpy) without a call through the table (this is the path that the
+ * 64-byte future figure of make bench measures).
  */
 static void
 sync_run(struct vdm_operation_data *data, struct future_notifier *notifier,
 	struct vdm_operation_output *output)
 {
-	const struct vdm_operation *op = &data->operation;
+	const struct vdm_operation_data_memcpy *c =
+		&data->operation.data.memcpy;
 
 	data->data = NULL;
-	ma_sync_op_start(NULL, op, notifier);
-	if (op->type == VDM_OPERATION_MEMCPY && op->data.memcpy.flags == 0 &&
-			ma_op_valid(op)) {
+	if (data->operation.type == VDM_OPERATION_MEMCPY && c->flags == 0 &&
+			ma_op_valid(&data->operation)) {
+		if (notifier != NULL)
+			notifier->notifier_used = FUTURE_NOTIFIER_NONE;
+		if (c->n != 0)
+			memcpy(c->dest, c->src, c->n);
 		output->type = VDM_OPERATION_MEMCPY;
 		output->result = VDM_SUCCESS;
-		output->output.memcpy.dest = op->data.memcpy.dest;
+		output->output.memcpy.dest = c->dest;
 		return;
 	}
-	ma_op_output(op, output);
+	ma_sync_op_start(NULL, &data->operation, notifier);
+	ma_op_output(&data->operation, output);
 }
 
 MA_EXPORT enum future_state
