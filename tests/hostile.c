@@ -834,6 +834,21 @@ static const size_t odd_sizes[] = {
 	SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 4095, (size_t)PTRDIFF_MAX + 1,
 };
 
+/* The mover of a sizes case: synchronous (i == 0) or threads. */
+static struct vdm *
+sizes_mover(int i, struct data_mover_sync **dms,
+	struct data_mover_threads **dmt)
+{
+	if (i == 0) {
+		*dms = data_mover_sync_new();
+		ck_assert_ptr_nonnull(*dms);
+		return data_mover_sync_get_vdm(*dms);
+	}
+	*dmt = data_mover_threads_new(2, 8, FUTURE_NOTIFIER_WAKER);
+	ck_assert_ptr_nonnull(*dmt);
+	return data_mover_threads_get_vdm(*dmt);
+}
+
 /* _i: 0 the synchronous mover, 1 the threads mover (runtime or polls) */
 START_TEST(test_sizes_unrepresentable)
 {
@@ -843,15 +858,7 @@ START_TEST(test_sizes_unrepresentable)
 	struct runtime *r = runtime_new();
 	struct area d, s;
 
-	if (_i == 0) {
-		dms = data_mover_sync_new();
-		ck_assert_ptr_nonnull(dms);
-		vdm = data_mover_sync_get_vdm(dms);
-	} else {
-		dmt = data_mover_threads_new(2, 8, FUTURE_NOTIFIER_WAKER);
-		ck_assert_ptr_nonnull(dmt);
-		vdm = data_mover_threads_get_vdm(dmt);
-	}
+	vdm = sizes_mover(_i, &dms, &dmt);
 	area_new(&d, 1);
 	area_new(&s, 2);
 	for (size_t k = 0; k < sizeof(odd_sizes) / sizeof(odd_sizes[0]); k++)
@@ -880,15 +887,7 @@ START_TEST(test_sizes_pointer_wraps)
 	struct area d, s;
 	void *top = (void *)(UINTPTR_MAX - 31); /* 32 bytes below the end */
 
-	if (_i == 0) {
-		dms = data_mover_sync_new();
-		ck_assert_ptr_nonnull(dms);
-		vdm = data_mover_sync_get_vdm(dms);
-	} else {
-		dmt = data_mover_threads_new(2, 8, FUTURE_NOTIFIER_WAKER);
-		ck_assert_ptr_nonnull(dmt);
-		vdm = data_mover_threads_get_vdm(dmt);
-	}
+	vdm = sizes_mover(_i, &dms, &dmt);
 	area_new(&d, 3);
 	area_new(&s, 4);
 	const char *name = _i == 0 ? "sync" : "threads";
