@@ -4,6 +4,8 @@
 #   tests/abi_diff.sh          abidiff of the build against abi/libminiasync.abi
 #   tests/headers_installed.sh each public header alone as C99, C11 and C++,
 #                              a program linked with pkg-config's flags
+#   tests/header_only.sh       a mover of one's own on the headers alone
+#                              links without libminiasync (tests/header_only/)
 # (struct layouts and enum values are checked by tests/vdm.c).
 #
 # 'make abi-baseline' rewrites abi/libminiasync.abi from the library just
@@ -12,10 +14,13 @@
 ma_abi_checks = \
 	tests/abi_symbols.sh \
 	tests/abi_diff.sh \
-	tests/headers_installed.sh
+	tests/headers_installed.sh \
+	tests/header_only.sh
 
 TESTS += $(ma_abi_checks)
-EXTRA_DIST += $(ma_abi_checks) abi/abidw.sh abi/libminiasync.abi
+EXTRA_DIST += $(ma_abi_checks) abi/abidw.sh abi/libminiasync.abi \
+	tests/header_only/main.c tests/header_only/mover.c \
+	tests/header_only/mover.h
 CLEANFILES += abi/current.abi
 AM_TESTS_ENVIRONMENT += OBJDUMP='$(OBJDUMP)'; export OBJDUMP;
 

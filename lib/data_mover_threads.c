@@ -729,6 +729,32 @@ worker_main(void *arg)
 	}
 }
 
+/* The vdm task's poll (movers.h). */
+static enum future_state
+threads_poll(void *data, const struct vdm_operation *operation, int first,
+	struct future_notifier *n, struct vdm_operation_output *output)
+{
+	enum future_state state;
+
+	if (first) {
+		if (threads_op_start(data, operation, n) != 0)
+			return FUTURE_STATE_IDLE;
+		state = ma_threads_op_check(data, operation);
+	} else {
+		state = ma_threads_poll(data, n);
+	}
+	if (state == FUTURE_STATE_COMPLETE)
+		threads_op_delete(data, operation, output);
+	return state;
+}
+
+const struct ma_mover_ops ma_threads_mover_ops = {
+	.op_start = threads_op_start,
+	.op_check = ma_threads_op_check,
+	.op_delete = threads_op_delete,
+	.poll = threads_poll,
+};
+
 static const struct vdm threads_vdm = {
 	.op_new = threads_op_new,
 	.op_delete = threads_op_delete,

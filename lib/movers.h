@@ -4,14 +4,38 @@
 /*
  * movers.h -- what the library's movers and its runtime tell each other:
  * the vdm future task (vdm.c) recognises the library's own movers by
- * their callbacks and asks them for more than struct vdm can say, and
- * the threads mover signals the runtime (runtime.c).
+ * their callbacks and asks them for more than struct vdm can say (struct
+ * ma_mover_ops), and the threads mover signals the runtime (runtime.c).
  */
 
 #ifndef MA_MOVERS_H
 #define MA_MOVERS_H 1
 
 #include "libminiasync/vdm.h"
+
+/*
+ * One of the library's movers as the vdm task (vdm.c) sees it. A future
+ * is recognised as one of its operations when the vdm's three callbacks
+ * are these (a user who replaced one gets the generic poll of struct
+ * vdm's callbacks). Then each poll of the future is one call of poll:
+ * with first set (the future is IDLE) it starts the operation, or
+ * returns FUTURE_STATE_IDLE when it cannot now; it returns the state,
+ * promises in n (may be NULL) what the mover will do for that very
+ * notifier, and on COMPLETE writes output and releases the operation's
+ * state, as op_delete does. Adding a mover adds its table to ma_movers
+ * (vdm.c) and no code to the task.
+ */
+struct ma_mover_ops {
+	vdm_operation_start op_start;
+	vdm_operation_check op_check;
+	vdm_operation_delete op_delete;
+	enum future_state (*poll)(void *data,
+		const struct vdm_operation *operation, int first,
+		struct future_notifier *n, struct vdm_operation_output *output);
+};
+
+extern const struct ma_mover_ops ma_sync_mover_ops; /* data_mover_sync.c */
+extern const struct ma_mover_ops ma_threads_mover_ops; /* ..._threads.c */
 
 /* The synchronous mover's callbacks (data_mover_sync.c). */
 int ma_sync_op_start(void *data, const struct vdm_operation *operation,

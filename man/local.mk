@@ -85,6 +85,7 @@ dist_man_MANS += \
 	man/future_has_property_default.3 \
 	man/runtime_delete.3 \
 	man/runtime_wait_multiple.3 \
+	man/vdm_operation_impl.3 \
 	man/vdm_operation_task.3 \
 	man/vdm_set_has_property_fn.3
 

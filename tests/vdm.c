@@ -567,6 +567,43 @@ START_TEST(test_poll_complete)
 }
 END_TEST
 
+/*
+ * The task writes nothing into the future's data member: data.data keeps
+ * what op_new gave through a running poll and after completion, on a
+ * user's mover and on both of the library's.
+ */
+START_TEST(test_data_untouched)
+{
+	struct data_mover_sync *dms = data_mover_sync_new();
+	struct data_mover_threads *dmt = data_mover_threads_new(1, 4,
+		FUTURE_NOTIFIER_NONE);
+	struct vdm *vdms[3];
+	char src[256], dst[256];
+
+	ck_assert_ptr_nonnull(dms);
+	ck_assert_ptr_nonnull(dmt);
+	vdms[0] = &fake.vdm;
+	vdms[1] = data_mover_sync_get_vdm(dms);
+	vdms[2] = data_mover_threads_get_vdm(dmt);
+	memset(src, 7, sizeof(src));
+	for (int v = 0; v < 3; v++) {
+		struct vdm_operation_future fut;
+		struct vdm_operation_data before;
+
+		fake.running_checks = 1;
+		fut = vdm_memcpy(vdms[v], dst, src, sizeof(src), 0);
+		before = fut.data;
+		while (future_poll(FUTURE_AS_RUNNABLE(&fut), NULL) !=
+				FUTURE_STATE_COMPLETE)
+			ck_assert_ptr_eq(fut.data.data, before.data);
+		ck_assert_msg(memcmp(&fut.data, &before, sizeof(before)) == 0,
+			"mover %d: the task wrote the future's data member", v);
+	}
+	data_mover_threads_delete(dmt);
+	data_mover_sync_delete(dms);
+}
+END_TEST
+
 /* The output is whatever op_delete writes, an error result included. */
 START_TEST(test_delete_writes_output)
 {
@@ -816,6 +853,7 @@ test_suite(void)
 	tcase_add_loop_test(tc, test_mover_has_property, VDM_OPERATION_MEMCPY,
 		VDM_OPERATION_FLUSH + 1);
 	tcase_add_test(tc, test_delete_writes_output);
+	tcase_add_test(tc, test_data_untouched);
 	tcase_add_test(tc, test_start_retry);
 	tcase_add_test(tc, test_check_running);
 	tcase_add_test(tc, test_retry_then_running);

@@ -154,16 +154,58 @@ vdm_is_supported(struct vdm *vdm, unsigned capability)
 }
 
 /*
- * The task of every vdm operation future, in the library (since 0.4.0,
- * symbol version LIBMINIASYNC_1.1). The first poll starts the operation
- * with op_start, which gives the poll its promise; every poll then asks
+ * The library's task of vdm operation futures (since 0.4.0, symbol
+ * version LIBMINIASYNC_1.1). The first poll starts the operation with
+ * op_start, which gives the poll its promise; every poll then asks
  * op_check and, once the operation is complete, calls op_delete, which
  * writes the output. On later polls the library's own movers promise
  * again what they will do for that very notifier; other movers promise
  * nothing (the caller polls again). The task keeps nothing in the future.
+ *
+ * On ELF platforms with GNU C the header refers to it weakly, so that a
+ * program or library built on these headers alone (a mover of its own,
+ * as miniasync 0.2 allowed) links without libminiasync: its futures then
+ * run vdm_operation_impl below. Where libminiasync is loaded, they run
+ * this one.
  */
+#if defined(__ELF__) && defined(__GNUC__) && !defined(MINIASYNC_LIBRARY_BUILD)
+#define VDM_OPERATION_TASK_WEAK 1
+enum future_state vdm_operation_task(struct future_context *context,
+	struct future_notifier *notifier) __attribute__((weak));
+#else
 enum future_state vdm_operation_task(struct future_context *context,
 	struct future_notifier *notifier);
+#endif
+
+/*
+ * The task of vdm operation futures where libminiasync is not loaded:
+ * miniasync 0.2's poll. The first poll starts the operation with
+ * op_start, which gives that poll its promise; every poll asks op_check
+ * and, once the operation is complete, calls op_delete, which writes the
+ * output. Later polls promise nothing (the caller polls again).
+ */
+static inline enum future_state
+vdm_operation_impl(struct future_context *context,
+	struct future_notifier *notifier)
+{
+	struct vdm_operation_data *data =
+		(struct vdm_operation_data *)future_context_get_data(context);
+	struct vdm *vdm = data->vdm;
+	enum future_state state;
+
+	if (context->state == FUTURE_STATE_IDLE) {
+		if (vdm->op_start(data->data, &data->operation, notifier) != 0)
+			return FUTURE_STATE_IDLE;
+	} else if (notifier != NULL) {
+		notifier->notifier_used = FUTURE_NOTIFIER_NONE;
+	}
+	state = vdm->op_check(data->data, &data->operation);
+	if (state == FUTURE_STATE_COMPLETE)
+		vdm->op_delete(data->data, &data->operation,
+			(struct vdm_operation_output *)
+			future_context_get_output(context));
+	return state;
+}
 
 static inline void
 vdm_set_has_property_fn(struct vdm_operation_future *future,
@@ -189,7 +231,15 @@ vdm_generic_operation(struct vdm *vdm, struct vdm_operation_future *future)
 		future->output.result = VDM_ERROR_OUT_OF_MEMORY;
 		return;
 	}
+#ifdef VDM_OPERATION_TASK_WEAK
+	if (vdm_operation_task == NULL) {
+		FUTURE_INIT(future, vdm_operation_impl);
+	} else {
+		FUTURE_INIT(future, vdm_operation_task);
+	}
+#else
 	FUTURE_INIT(future, vdm_operation_task);
+#endif
 	if (vdm->has_property != NULL)
 		vdm_set_has_property_fn(future, vdm->has_property);
 }
