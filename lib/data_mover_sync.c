@@ -99,6 +99,8 @@ sync_poll(void *data, const struct vdm_operation *operation, int first,
 	return FUTURE_STATE_COMPLETE;
 }
 
+MA_KEEP_LIBRARY_TASK(sync_task);
+
 const struct ma_mover_ops ma_sync_mover_ops = {
 	.op_start = ma_sync_op_start,
 	.op_check = ma_sync_op_check,

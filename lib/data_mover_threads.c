@@ -748,6 +748,8 @@ threads_poll(void *data, const struct vdm_operation *operation, int first,
 	return state;
 }
 
+MA_KEEP_LIBRARY_TASK(threads_task);
+
 const struct ma_mover_ops ma_threads_mover_ops = {
 	.op_start = threads_op_start,
 	.op_check = ma_threads_op_check,

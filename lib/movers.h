@@ -34,6 +34,16 @@ struct ma_mover_ops {
 		struct future_notifier *n, struct vdm_operation_output *output);
 };
 
+/*
+ * Makes the object of each library mover refer strongly to the library's
+ * task: a static link (libminiasync.a) then pulls lib/vdm.c in, where the
+ * headers' weak references alone would not, and the mover's futures get
+ * the library's task, not the header's.
+ */
+#define MA_KEEP_LIBRARY_TASK(name) \
+	__attribute__((used)) static const future_task_fn name = \
+		vdm_operation_task
+
 extern const struct ma_mover_ops ma_sync_mover_ops; /* data_mover_sync.c */
 extern const struct ma_mover_ops ma_threads_mover_ops; /* ..._threads.c */
 

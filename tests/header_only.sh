@@ -12,7 +12,10 @@
 #  3. the program of 1 and of 2 linked with -Wl,--no-as-needed
 #     -lminiasync run the library's task (the weak reference resolved);
 #  4. the program of 1 linked with -Wl,--as-needed -lminiasync drops the
-#     library (only weak references) and runs the inline task.
+#     library (only weak references) and runs the inline task;
+#  5. a program of the library's movers linked against libminiasync.a
+#     (where built) gets the library's task: the movers' objects refer to
+#     it strongly, since a static link pulls nothing in for a weak one.
 # Compiled with $CC -std=c99 -Wall -Wextra -Wpedantic -Werror against the
 # headers in $top_srcdir/include (or in $MA_INCLUDE_DIR, and the library in
 # $MA_LIB_DIR, to check an installed tree). Skips (77) where the headers
@@ -132,6 +135,19 @@ if build "program linking libminiasync as needed" -o "$tmp/prog-asn" \
 		fail "program linked as needed: keeps libminiasync"
 	fi
 	run "program linked as needed" "$tmp/prog-asn" inline
+fi
+
+# 5. libminiasync.a: the library's movers get the library's task
+if [ -f "$libdir/libminiasync.a" ] &&
+		build "program linking libminiasync.a" -o "$tmp/prog-static" \
+		"$src/static.c" "$libdir/libminiasync.a" -pthread; then
+	# shellcheck disable=SC2086 # MA_TEST_EXEC may carry options
+	if ${MA_TEST_EXEC:-} "$tmp/prog-static" >"$tmp/run.log" 2>&1; then
+		pass "$(cat "$tmp/run.log")"
+	else
+		cat "$tmp/run.log"
+		fail "program linking libminiasync.a: the header's task"
+	fi
 fi
 
 [ "$failures" -eq 0 ]
