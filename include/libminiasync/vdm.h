@@ -166,12 +166,14 @@ vdm_is_supported(struct vdm *vdm, unsigned capability)
  * program or library built on these headers alone (a mover of its own,
  * as miniasync 0.2 allowed) links without libminiasync: its futures then
  * run vdm_operation_impl below. Where libminiasync is loaded, they run
- * this one.
+ * this one (the reference has default visibility, so that it is bound at
+ * load time even in code compiled with hidden visibility).
  */
 #if defined(__ELF__) && defined(__GNUC__) && !defined(MINIASYNC_LIBRARY_BUILD)
 #define VDM_OPERATION_TASK_WEAK 1
 enum future_state vdm_operation_task(struct future_context *context,
-	struct future_notifier *notifier) __attribute__((weak));
+	struct future_notifier *notifier)
+	__attribute__((weak, visibility("default")));
 #else
 enum future_state vdm_operation_task(struct future_context *context,
 	struct future_notifier *notifier);
