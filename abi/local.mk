@@ -15,7 +15,8 @@ ma_abi_checks = \
 	tests/headers_installed.sh
 
 TESTS += $(ma_abi_checks)
-EXTRA_DIST += $(ma_abi_checks) abi/abidw.sh abi/libminiasync.abi
+EXTRA_DIST += $(ma_abi_checks) abi/abidw.sh abi/libminiasync.abi \
+	tests/map_symbols.sh
 CLEANFILES += abi/current.abi
 AM_TESTS_ENVIRONMENT += OBJDUMP='$(OBJDUMP)'; export OBJDUMP;
 

@@ -24,66 +24,7 @@ map=$srcdir/lib/libminiasync.map
 debsyms=$srcdir/debian/libminiasync0.symbols
 want_soname=libminiasync.so.0
 
-# "symbol node" for every global of the version script $1, and "node node"
-# for each of its nodes (the version definitions the library exports).
-# Knows the script's grammar as ld takes it: NODE { global: a; b; local:
-# *; } [PARENT]; with /* */ comments anywhere.
-map_symbols() {
-	awk '
-		function take(t) {
-			if (depth == 0) {
-				if (t == "{") {
-					depth = 1
-					scope = "global"
-				} else if (t == ";") {
-					closed = 0
-				} else if (!closed) {
-					node = t
-					print node, node
-				}
-				return
-			}
-			if (t == "}") {
-				depth = 0
-				closed = 1
-			} else if (t == "global" || t == "local") {
-				scope = t
-			} else if (t != ":" && t != ";" && scope == "global") {
-				print t, node
-			}
-		}
-		{
-			line = $0
-			out = ""
-			while (line != "") {
-				if (incomment) {
-					i = index(line, "*/")
-					if (i == 0)
-						line = ""
-					else {
-						line = substr(line, i + 2)
-						incomment = 0
-					}
-				} else {
-					i = index(line, "/*")
-					if (i == 0) {
-						out = out line
-						line = ""
-					} else {
-						out = out substr(line, 1, i - 1) " "
-						line = substr(line, i + 2)
-						incomment = 1
-					}
-				}
-			}
-			gsub(/[{};:]/, " & ", out)
-			n = split(out, tok, /[ \t]+/)
-			for (k = 1; k <= n; k++)
-				if (tok[k] != "")
-					take(tok[k])
-		}
-	' "$1"
-}
+. "$srcdir/tests/map_symbols.sh"
 
 if ! command -v "$objdump" >/dev/null 2>&1; then
 	echo "SKIP: $objdump not found"
