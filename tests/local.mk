@@ -50,11 +50,13 @@ else
 TESTS += tests/need-check.sh
 endif
 
-# Every suite's main() and helpers, built once.
+# Every suite's main() and helpers, built once (with Check only: they
+# include <check.h>).
+if HAVE_CHECK
 check_LTLIBRARIES = tests/libmatest.la
+endif
 tests_libmatest_la_SOURCES = tests/test_main.c tests/test_util.c \
 	tests/test_util.h
-tests_libmatest_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 
 # What a suite without settings of its own is built with. The other
 # programs of the tree (examples, bench) set their own LDADD; Check's
