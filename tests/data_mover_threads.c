@@ -22,6 +22,7 @@
 #include <libminiasync.h>
 
 #include "test_util.h"
+#include "valgrind.h"
 
 #define GUARD 64
 
@@ -319,12 +320,16 @@ counting_memset(void *str, int c, size_t n, unsigned flags)
 	return memset(str, c, n);
 }
 
-/* A memcpy that waits for the gate to open before it copies. */
+/*
+ * A memcpy that waits for the gate to open before it copies (and, for
+ * helgrind, after what the opener did before: see lib/valgrind.h).
+ */
 static void *
 gated_memcpy(void *dst, const void *src, size_t n, unsigned flags)
 {
 	while (!atomic_load(&gate_open))
 		sched_yield();
+	MA_HAPPENS_AFTER(&gate_open);
 	return counting_memcpy(dst, src, n, flags);
 }
 
@@ -524,6 +529,7 @@ START_TEST(test_first_poll_returns_at_once)
 	/* neither copy was done by a first poll: the gate is still shut */
 	ck_assert_uint_eq(dst[0], 0);
 	ck_assert_uint_eq(dst[1], 0);
+	MA_HAPPENS_BEFORE(&gate_open);
 	atomic_store(&gate_open, 1);
 	wait_future(r, &f[0]);
 	wait_future(r, &f[1]);
@@ -553,6 +559,7 @@ start_from_worker(void *data)
 	ns->first = future_poll(FUTURE_AS_RUNNABLE(&f), NULL);
 	ns->result = f.output.result;
 	/* release: the fields above, to the test's acquire */
+	MA_HAPPENS_BEFORE(&ns->done);
 	atomic_store_explicit(&ns->done, 1, memory_order_release);
 }
 
@@ -606,6 +613,7 @@ START_TEST(test_first_poll_complete_when_done)
 
 		ns.first = FUTURE_STATE_IDLE;
 		atomic_init(&ns.done, 0);
+		MA_ATOMIC_WORDS(&ns.done, sizeof(ns.done));
 		memset(&n, 0, sizeof(n));
 		n.waker.data = &ns;
 		n.waker.wake = start_from_worker;
@@ -617,11 +625,13 @@ START_TEST(test_first_poll_complete_when_done)
 			while (!atomic_load_explicit(&ns.done,
 					memory_order_acquire))
 				future_cpu_pause();
+			MA_HAPPENS_AFTER(&ns.done);
 			ck_assert_int_eq(ns.first, FUTURE_STATE_COMPLETE);
 			ck_assert_int_eq(ns.result, VDM_SUCCESS);
 			ck_assert_uint_eq(ns.dst, 0x77);
 		}
 		runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+		MA_ATOMIC_WORDS_END(&ns.done, sizeof(ns.done));
 	}
 	runtime_delete(r);
 	data_mover_threads_delete(dmt);
