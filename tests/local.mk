@@ -69,6 +69,12 @@ LDADD = tests/libmatest.la lib/libminiasync.la $(CHECK_LIBS) $(PTHREAD_LIBS)
 ma_whitebox_ldadd = tests/libmatest.la lib/libminiasync-test.la \
 	$(CHECK_LIBS) $(PTHREAD_LIBS)
 
+# For a suite that lists its own sources, tests/test_main.c and
+# tests/test_util.c among them (as every suite did before
+# tests/libmatest.la): its _CFLAGS and _LDADD.
+ma_test_cflags = $(AM_CFLAGS)
+ma_test_ldadd = lib/libminiasync.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+
 # allocation failures everywhere
 ma_check_suites += tests/fault_injection
 tests_fault_injection_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
