@@ -8,7 +8,10 @@
 # left out, so changing them is no ABI change), and nothing that depends
 # on the machine or the directory of the build (no corpus or build paths,
 # file names without directories, no architecture, no DT_NEEDED list, no
-# declarations of the C library functions it calls).
+# declarations of the C library functions it calls), and nothing that
+# moves when unrelated code does: no source locations, and type ids
+# that are hashes of the types (--type-id-style hash), not a count, so
+# adding a function adds a few lines and renumbers nothing.
 # The same library gives the same bytes.
 #
 # usage: abidw.sh LIBRARY.so INCLUDE-DIR OUTPUT
@@ -26,9 +29,10 @@ out=$3
 # which are absolute: give it an absolute directory too.
 hdrs=$(cd "$2" && pwd)
 
-abidw --no-corpus-path --no-comp-dir-path --short-locs --no-elf-needed \
+abidw --no-corpus-path --no-comp-dir-path --no-show-locs \
+	--type-id-style hash --no-elf-needed \
 	--no-architecture --drop-undefined-syms --drop-private-types \
 	--headers-dir "$hdrs" --out-file "$out.tmp" "$lib"
-# --short-locs already drops directories; strip any left in a path='...'
+# the translation units' path='...': without their directories
 sed "s|path='[^']*/|path='|" "$out.tmp" >"$out"
 rm -f "$out.tmp"

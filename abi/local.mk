@@ -20,7 +20,8 @@ ma_abi_checks = \
 TESTS += $(ma_abi_checks)
 EXTRA_DIST += $(ma_abi_checks) abi/abidw.sh abi/libminiasync.abi \
 	tests/header_only/main.c tests/header_only/mover.c \
-	tests/header_only/mover.h tests/header_only/static.c
+	tests/header_only/mover.h tests/header_only/static.c \
+	tests/map_symbols.sh
 CLEANFILES += abi/current.abi
 AM_TESTS_ENVIRONMENT += OBJDUMP='$(OBJDUMP)'; export OBJDUMP;
 

@@ -8,7 +8,8 @@
 # Full pages: the concepts (section 7), then the functions and macros.
 # Each is built from man/PAGE.in, whose title line says @PACKAGE_VERSION@
 # and @MAN_DATE@: make fills in those of configure.ac (a release changes
-# configure.ac alone). A new page also needs its line in .gitignore.
+# configure.ac alone). A new page also needs its line in .gitignore
+# (tests/tree_check.sh fails without it).
 ma_man_pages = \
 	man/miniasync.7 \
 	man/miniasync_future.7 \

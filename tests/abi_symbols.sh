@@ -3,44 +3,28 @@
 # Copyright 2026, libminiasync developers
 #
 # abi_symbols.sh -- the shared library exports exactly the functions of
-# the interface (doc/design.md, "Layers"), each at its symbol version,
-# plus the version nodes themselves and nothing else, and its SONAME is
-# libminiasync.so.0. A function added later goes in the list below with
-# its new version node, and the node too (see "ABI" in README.md).
+# the version script lib/libminiasync.map, each at the version node that
+# lists it, plus the version nodes themselves and nothing else, and its
+# SONAME is libminiasync.so.0. The map is the one list of exports: this
+# test reads it, and checks the Debian symbols file against it too
+# (when the source tree has debian/: a release tarball has not).
 #
 # Fails on a leaked internal symbol, a missing function, a function in the
-# wrong node or without a version, and on a SONAME other than .so.0.
+# wrong node or without a version, on a SONAME other than .so.0, and on a
+# debian/libminiasync0.symbols that does not list the map's symbols.
 # Skips (77) without objdump, and when no shared library is configured.
 
 set -u
 
+srcdir=${top_srcdir:-.}
 builddir=${top_builddir:-.}
 objdump=${OBJDUMP:-objdump}
 lib=$builddir/lib/.libs/libminiasync.so
+map=$srcdir/lib/libminiasync.map
+debsyms=$srcdir/debian/libminiasync0.symbols
 want_soname=libminiasync.so.0
 
-# "symbol version" for every defined dynamic symbol we must export
-expected() {
-	cat <<'END'
-LIBMINIASYNC_1.0 LIBMINIASYNC_1.0
-LIBMINIASYNC_1.1 LIBMINIASYNC_1.1
-data_mover_sync_delete LIBMINIASYNC_1.0
-data_mover_sync_get_vdm LIBMINIASYNC_1.0
-data_mover_sync_new LIBMINIASYNC_1.0
-data_mover_threads_default LIBMINIASYNC_1.0
-data_mover_threads_delete LIBMINIASYNC_1.0
-data_mover_threads_get_vdm LIBMINIASYNC_1.0
-data_mover_threads_new LIBMINIASYNC_1.0
-data_mover_threads_set_memcpy_fn LIBMINIASYNC_1.0
-data_mover_threads_set_memmove_fn LIBMINIASYNC_1.0
-data_mover_threads_set_memset_fn LIBMINIASYNC_1.0
-runtime_delete LIBMINIASYNC_1.0
-runtime_new LIBMINIASYNC_1.0
-runtime_wait LIBMINIASYNC_1.0
-runtime_wait_multiple LIBMINIASYNC_1.0
-vdm_operation_task LIBMINIASYNC_1.1
-END
-}
+. "$srcdir/tests/map_symbols.sh"
 
 if ! command -v "$objdump" >/dev/null 2>&1; then
 	echo "SKIP: $objdump not found"
@@ -63,7 +47,11 @@ mkdir -p "$tmp" || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
-expected | LC_ALL=C sort >"$tmp/want"
+if ! map_symbols "$map" | LC_ALL=C sort >"$tmp/want" ||
+		! [ -s "$tmp/want" ]; then
+	echo "FAIL: no exported symbol found in $map"
+	exit 1
+fi
 
 # objdump -T: "ADDRESS FLAGS SECTION<tab>SIZE VERSION NAME"; a version
 # in parentheses is a hidden (non-default) one and is kept as printed.
@@ -103,7 +91,26 @@ if [ "$soname" != "$want_soname" ]; then
 	status=1
 fi
 
+# debian/libminiasync0.symbols: " symbol@node version" lines, one for
+# every symbol and node of the map (dpkg-gensymbols checks the built
+# library against it when the package is built).
+if [ -f "$debsyms" ]; then
+	awk '/^ / { split($1, sv, "@"); print sv[1], sv[2] }' "$debsyms" |
+		LC_ALL=C sort >"$tmp/deb"
+	if ! diff -u "$tmp/want" "$tmp/deb"; then
+		echo "FAIL: debian/libminiasync0.symbols does not list the" \
+			"symbols of lib/libminiasync.map ('-' missing: add" \
+			"' symbol@node VERSION', VERSION being the first" \
+			"release with it; '+' not in the map)"
+		status=1
+	fi
+else
+	echo "note: no debian/ in the source tree: its symbols file was" \
+		"not compared with the map"
+fi
+
 if [ $status -eq 0 ]; then
-	echo "OK: $(wc -l <"$tmp/want") versioned symbols, SONAME $soname"
+	echo "OK: $(wc -l <"$tmp/want") versioned symbols as" \
+		"lib/libminiasync.map says, SONAME $soname"
 fi
 exit $status

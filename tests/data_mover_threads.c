@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include <libminiasync.h>
 
 #include "test_util.h"
+#include "valgrind.h"
 
 #define GUARD 64
 
@@ -318,12 +320,16 @@ counting_memset(void *str, int c, size_t n, unsigned flags)
 	return memset(str, c, n);
 }
 
-/* A memcpy that waits for the gate to open before it copies. */
+/*
+ * A memcpy that waits for the gate to open before it copies (and, for
+ * helgrind, after what the opener did before: see lib/valgrind.h).
+ */
 static void *
 gated_memcpy(void *dst, const void *src, size_t n, unsigned flags)
 {
 	while (!atomic_load(&gate_open))
 		sched_yield();
+	MA_HAPPENS_AFTER(&gate_open);
 	return counting_memcpy(dst, src, n, flags);
 }
 
@@ -489,6 +495,269 @@ START_TEST(test_wait_with_other_waker)
 }
 END_TEST
 
+/*
+ * miniasync_vdm_threads(7): the first poll queues the operation and
+ * returns at once, without waiting for it: RUNNING while a worker has it
+ * (here the only worker is held in a copy), with each notifier and with
+ * none; the first poll never performs a queued operation itself.
+ */
+START_TEST(test_first_poll_returns_at_once)
+{
+	enum future_notifier_type notifier = notifiers[_i % 3];
+	int with_notifier = _i < 3;
+	struct data_mover_threads *dmt = data_mover_threads_new(1, 8,
+		notifier);
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	struct runtime *r = runtime_new();
+	uint64_t src[2] = { 11, 22 }, dst[2] = { 0, 0 };
+	struct vdm_operation_future f[2];
+	struct future_notifier n;
+
+	atomic_store(&custom_calls, 0);
+	atomic_store(&gate_open, 0);
+	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
+	for (int i = 0; i < 2; i++) {
+		memset(&n, 0, sizeof(n));
+		n.waker.data = &custom_calls; /* never called: a runtime waits */
+		n.waker.wake = count_wake;
+		f[i] = vdm_memcpy(vdm, &dst[i], &src[i], 8, 0);
+		ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f[i]),
+			with_notifier ? &n : NULL), FUTURE_STATE_RUNNING);
+		if (with_notifier)
+			ck_assert_int_eq(n.notifier_used, notifier);
+	}
+	/* neither copy was done by a first poll: the gate is still shut */
+	ck_assert_uint_eq(dst[0], 0);
+	ck_assert_uint_eq(dst[1], 0);
+	MA_HAPPENS_BEFORE(&gate_open);
+	atomic_store(&gate_open, 1);
+	wait_future(r, &f[0]);
+	wait_future(r, &f[1]);
+	ck_assert_uint_eq(dst[0], 11);
+	ck_assert_uint_eq(dst[1], 22);
+	runtime_delete(r);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+/* A waker that starts and polls one more operation from the worker. */
+struct nested_start {
+	struct vdm *vdm;
+	uint64_t src, dst;
+	enum future_state first;
+	enum vdm_operation_result result;
+	_Atomic int done;
+};
+
+static void
+start_from_worker(void *data)
+{
+	struct nested_start *ns = data;
+	struct vdm_operation_future f = vdm_memcpy(ns->vdm, &ns->dst, &ns->src,
+		8, 0);
+
+	ns->first = future_poll(FUTURE_AS_RUNNABLE(&f), NULL);
+	ns->result = f.output.result;
+	/* release: the fields above, to the test's acquire */
+	MA_HAPPENS_BEFORE(&ns->done);
+	atomic_store_explicit(&ns->done, 1, memory_order_release);
+}
+
+/*
+ * ... or COMPLETE, when the operation is already done by then: always
+ * for a first poll on one of the mover's own workers (it performs the
+ * operation at once), now and then for a small operation on an idle
+ * mover. A first poll that says COMPLETE has the work done and the
+ * output written; any other answer is RUNNING, never IDLE.
+ */
+START_TEST(test_first_poll_complete_when_done)
+{
+	enum future_notifier_type notifier = notifiers[_i];
+	struct data_mover_threads *dmt = data_mover_threads_new(2, 64,
+		notifier);
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	struct runtime *r = runtime_new();
+	unsigned n_ops = test_stress_iterations(20000) / 10;
+	unsigned complete = 0;
+
+	for (unsigned i = 0; i < n_ops; i++) {
+		uint64_t a = 0x5000 + i, b = 0;
+		struct future_notifier n;
+		struct vdm_operation_future f = vdm_memcpy(vdm, &b, &a, 8, 0);
+
+		memset(&n, 0, sizeof(n));
+		n.waker.data = &custom_calls;
+		n.waker.wake = count_wake;
+		enum future_state s = future_poll(FUTURE_AS_RUNNABLE(&f), &n);
+
+		if (s == FUTURE_STATE_COMPLETE) {
+			complete++;
+			ck_assert_uint_eq(b, a);
+			ck_assert_int_eq(f.output.result, VDM_SUCCESS);
+			ck_assert_ptr_eq(f.output.output.memcpy.dest, &b);
+		} else {
+			ck_assert_int_eq(s, FUTURE_STATE_RUNNING);
+			runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+			ck_assert_uint_eq(b, a);
+		}
+	}
+	printf("first poll complete for %u of %u small copies\n", complete,
+		n_ops);
+
+	if (notifier == FUTURE_NOTIFIER_WAKER) {
+		/* started on a worker: complete on its first poll, always */
+		struct nested_start ns = { .vdm = vdm, .src = 0x77 };
+		uint64_t a = 1, b = 0;
+		struct future_notifier n;
+		struct vdm_operation_future f = vdm_memcpy(vdm, &b, &a, 8, 0);
+
+		ns.first = FUTURE_STATE_IDLE;
+		atomic_init(&ns.done, 0);
+		MA_ATOMIC_WORDS(&ns.done, sizeof(ns.done));
+		memset(&n, 0, sizeof(n));
+		n.waker.data = &ns;
+		n.waker.wake = start_from_worker;
+		if (future_poll(FUTURE_AS_RUNNABLE(&f), &n) !=
+				FUTURE_STATE_COMPLETE) {
+			ck_assert_int_eq(n.notifier_used,
+				FUTURE_NOTIFIER_WAKER);
+			/* acquire: pairs with the waker's release */
+			while (!atomic_load_explicit(&ns.done,
+					memory_order_acquire))
+				future_cpu_pause();
+			MA_HAPPENS_AFTER(&ns.done);
+			ck_assert_int_eq(ns.first, FUTURE_STATE_COMPLETE);
+			ck_assert_int_eq(ns.result, VDM_SUCCESS);
+			ck_assert_uint_eq(ns.dst, 0x77);
+		}
+		runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+		MA_ATOMIC_WORDS_END(&ns.done, sizeof(ns.done));
+	}
+	runtime_delete(r);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+/*
+ * data_mover_threads_set_memcpy_fn(3): the workers' functions get
+ * VDM_F_NO_CACHE_HINT, asked for or not, on operations of more than
+ * 15 MiB that are shared out among the workers; a move between
+ * overlapping ranges is done in one piece, one call, with the program's
+ * flags only.
+ */
+static _Atomic unsigned flag_calls, flags_all, flags_any;
+static _Atomic size_t flag_bytes, flag_max_len;
+
+static void
+flags_reset(void)
+{
+	atomic_store(&flag_calls, 0);
+	atomic_store(&flags_all, ~0u);
+	atomic_store(&flags_any, 0);
+	atomic_store(&flag_bytes, 0);
+	atomic_store(&flag_max_len, 0);
+}
+
+static void
+flags_record(size_t n, unsigned flags)
+{
+	size_t max = atomic_load(&flag_max_len);
+
+	atomic_fetch_add(&flag_calls, 1);
+	atomic_fetch_and(&flags_all, flags);
+	atomic_fetch_or(&flags_any, flags);
+	atomic_fetch_add(&flag_bytes, n);
+	while (n > max && !atomic_compare_exchange_weak(&flag_max_len, &max,
+			n))
+		;
+}
+
+static void *
+flags_memcpy(void *dst, const void *src, size_t n, unsigned flags)
+{
+	flags_record(n, flags);
+	return memcpy(dst, src, n);
+}
+
+static void *
+flags_memmove(void *dst, const void *src, size_t n, unsigned flags)
+{
+	flags_record(n, flags);
+	return memmove(dst, src, n);
+}
+
+static void *
+flags_memset(void *str, int c, size_t n, unsigned flags)
+{
+	flags_record(n, flags);
+	return memset(str, c, n);
+}
+
+/* Runs f and checks what the workers' function was given. */
+static void
+check_flags(struct runtime *r, struct vdm_operation_future f, size_t n,
+	int hint, int one_piece, const char *what)
+{
+	flags_reset();
+	wait_future(r, &f);
+	unsigned calls = atomic_load(&flag_calls);
+	unsigned all = atomic_load(&flags_all), any = atomic_load(&flags_any);
+
+	ck_assert_msg(atomic_load(&flag_bytes) == n,
+		"%s: %zu bytes passed to the function, want %zu", what,
+		atomic_load(&flag_bytes), n);
+	if (hint)
+		ck_assert_msg(calls > 1 && (all & VDM_F_NO_CACHE_HINT),
+			"%s: %u calls, flags %#x in all, want the hint in "
+			"every one of several", what, calls, all);
+	else
+		ck_assert_msg((any & VDM_F_NO_CACHE_HINT) == 0,
+			"%s: flags %#x in some call, want no hint", what, any);
+	if (one_piece)
+		ck_assert_msg(calls == 1 && atomic_load(&flag_max_len) == n,
+			"%s: %u calls, longest %zu bytes, want one of %zu",
+			what, calls, atomic_load(&flag_max_len), n);
+}
+
+START_TEST(test_huge_operation_flags)
+{
+	const size_t mib = (size_t)1 << 20, huge = 16 * mib;
+	struct data_mover_threads *dmt = data_mover_threads_new(2, 8,
+		FUTURE_NOTIFIER_WAKER);
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	struct runtime *r = runtime_new();
+	unsigned char *a = malloc(huge + 64), *b = malloc(huge + 64);
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	fill_pattern(a, huge + 64, 3);
+	data_mover_threads_set_memcpy_fn(dmt, flags_memcpy);
+	data_mover_threads_set_memmove_fn(dmt, flags_memmove);
+	data_mover_threads_set_memset_fn(dmt, flags_memset);
+
+	check_flags(r, vdm_memcpy(vdm, b, a, 15 * mib, 0), 15 * mib, 0, 0,
+		"memcpy of 15 MiB");
+	check_flags(r, vdm_memcpy(vdm, b, a, 15 * mib + 1, 0), 15 * mib + 1,
+		1, 0, "memcpy of 15 MiB + 1");
+	ck_assert_uint_eq(first_diff(a, b, 15 * mib + 1), 15 * mib + 1);
+	check_flags(r, vdm_memset(vdm, b, 9, huge, 0), huge, 1, 0,
+		"memset of 16 MiB");
+	check_flags(r, vdm_memmove(vdm, b, a, huge, 0), huge, 1, 0,
+		"memmove of 16 MiB, apart");
+	check_flags(r, vdm_memmove(vdm, a + 1, a, huge, 0), huge, 0, 1,
+		"memmove of 16 MiB, overlapping");
+	ck_assert_uint_eq(first_diff(a + 1, b, huge), huge);
+	check_flags(r, vdm_memmove(vdm, a, a + 1, huge, 0), huge, 0, 1,
+		"memmove of 16 MiB, overlapping downwards");
+	ck_assert_uint_eq(first_diff(a, b, huge), huge);
+
+	free(a);
+	free(b);
+	runtime_delete(r);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
 /* Many threads submit to one mover and wait on one runtime. */
 #define SUBMITTERS 4
 
@@ -616,6 +885,9 @@ test_suite(void)
 	tcase_add_test(api, test_delete_finishes_queue);
 	tcase_add_test(api, test_wait_with_other_waker);
 	tcase_add_test(api, test_bad_arguments);
+	tcase_add_loop_test(api, test_first_poll_returns_at_once, 0, 6);
+	tcase_add_loop_test(api, test_first_poll_complete_when_done, 0, 3);
+	tcase_add_test(api, test_huge_operation_flags);
 	suite_add_tcase(s, api);
 
 	tcase_set_timeout(stress, 120);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <check.h>
@@ -238,6 +239,9 @@ check_accessors(const char *name, struct future *base, void *data,
 	ck_assert_msg(ctx->data_size >= data_sz,
 		"%s: data_size %zu < sizeof(data) %zu", name,
 		ctx->data_size, data_sz);
+	ck_assert_msg(ctx->data_size - ctx->padding == data_sz,
+		"%s: data_size %zu - padding %u != sizeof(data) %zu", name,
+		ctx->data_size, (unsigned)ctx->padding, data_sz);
 	ck_assert_msg(ctx->output_size == output_sz,
 		"%s: output_size %zu != sizeof(output) %zu", name,
 		ctx->output_size, output_sz);
@@ -931,60 +935,319 @@ START_TEST(test_chain2)
 END_TEST
 
 /*
- * A chain whose output is aligned beyond a pointer: the compiler pads
- * between the entries and the output, and the walk must not take that
- * padding for one more entry.
+ * Chains whose output is aligned beyond what the entries' end gives: the
+ * compiler pads between the data and the output, FUTURE_INIT counts that
+ * padding in data_size, and the walk must end the entries where the data
+ * member ends, whatever the padding holds. Every power of two from 1 to
+ * 4096, for a one-entry chain (plain and FUTURE_CHAIN_ENTRY_LAST) and for
+ * a chain with a chain nested in it, its padding zeroed, filled with junk,
+ * or holding what looks like one more entry, its context as these headers
+ * set it and as 0.2's did (data_size without the padding); as 0.4.0's did
+ * (data_size with the padding, context padding 0) too where the padding
+ * is too short for an entry, the only case 0.4.0's walk got right.
  */
-struct wide_output {
-	_Alignas(64) uint64_t result;
+struct one_last_data {
+	FUTURE_CHAIN_ENTRY_LAST(struct step_future, only);
 };
 
-FUTURE(chain2_wide_future, struct chain2_data, struct wide_output);
-FUTURE(chain1_wide_future, struct chain1_data, struct wide_output);
+/* an inner chain (two steps, result in chain_output) and a last step */
+struct nest_data {
+	FUTURE_CHAIN_ENTRY(struct chain2_future, inner);
+	FUTURE_CHAIN_ENTRY(struct step_future, last);
+};
+
+/* The padding's fake entry: any call into it is the walk's mistake. */
+static unsigned fake_calls;
+
+static enum future_state
+fake_task(struct future_context *context, struct future_notifier *notifier)
+{
+	(void)context;
+	(void)notifier;
+	fake_calls++;
+	return FUTURE_STATE_RUNNING;
+}
+
+static int
+fake_property(void *future, enum future_property property)
+{
+	(void)future;
+	(void)property;
+	fake_calls++;
+	return 1;
+}
 
 static void
-map_step_to_wide(struct future_context *lhs, struct future_context *rhs,
+fake_init(void *future, struct future_context *chain_fut, void *arg)
+{
+	(void)future;
+	(void)chain_fut;
+	(void)arg;
+	fake_calls++;
+}
+
+/* Writes the last step's output as the chain's 8-byte result. */
+static void
+map_step_to_bytes(struct future_context *lhs, struct future_context *rhs,
 	void *arg)
 {
 	struct call_probe *probe = arg;
 	struct step_output *out = future_context_get_output(lhs);
-	struct wide_output *result = future_context_get_output(rhs);
 
 	log_event('M', probe->id);
 	probe->calls++;
-	result->result = out->out;
+	memcpy(future_context_get_output(rhs), &out->out, sizeof(out->out));
+}
+
+/* Passes a chain's result on as the next step's input. */
+static void
+map_chain_to_step(struct future_context *lhs, struct future_context *rhs,
+	void *arg)
+{
+	struct call_probe *probe = arg;
+	struct chain_output *out = future_context_get_output(lhs);
+	struct step_data *next = future_context_get_data(rhs);
+
+	log_event('M', probe->id);
+	probe->calls++;
+	next->in = out->result;
+}
+
+static void
+nest_inner_init(struct chain2_future *inner)
+{
+	FUTURE_CHAIN_INIT(inner);
+	FUTURE_CHAIN_ENTRY_INIT(&inner->data.a, step_new(1, 1, 7),
+		map_step_to_step, &probes[1]);
+	FUTURE_CHAIN_ENTRY_INIT(&inner->data.b, step_new(2, 1, 0),
+		map_step_to_chain, &probes[2]);
+	inner->output.result = 0;
+}
+
+/* What the runner needs of one aligned chain type. */
+struct aligned_chain {
+	const char *kind;
+	size_t align;
+	size_t size; /* sizeof the future */
+	size_t data_end; /* offset of the end of its data member */
+	size_t output_at; /* offset of its output member */
+	void (*init)(void *future);
+	const char *events; /* the log of its one poll */
+	uint64_t result;
+};
+
+#define ALIGNED_CHAINS(_a)\
+struct aligned_out_##_a {\
+	_Alignas(_a) unsigned char bytes[8];\
+};\
+FUTURE(one_##_a##_future, struct chain1_data, struct aligned_out_##_a);\
+FUTURE(last_##_a##_future, struct one_last_data, struct aligned_out_##_a);\
+FUTURE(nest_##_a##_future, struct nest_data, struct aligned_out_##_a);\
+static void \
+one_##_a##_init(void *future)\
+{\
+	struct one_##_a##_future *f = future;\
+	FUTURE_CHAIN_INIT(f);\
+	FUTURE_CHAIN_ENTRY_INIT(&f->data.only, step_new(1, 1, 3),\
+		map_step_to_bytes, &probes[1]);\
+}\
+static void \
+last_##_a##_init(void *future)\
+{\
+	struct last_##_a##_future *f = future;\
+	FUTURE_CHAIN_INIT(f);\
+	FUTURE_CHAIN_ENTRY_INIT(&f->data.only, step_new(1, 1, 4),\
+		map_step_to_bytes, &probes[1]);\
+}\
+static void \
+nest_##_a##_init(void *future)\
+{\
+	struct nest_##_a##_future *f = future;\
+	struct chain2_future inner;\
+	memset(&inner, 0, sizeof(inner));\
+	nest_inner_init(&inner);\
+	FUTURE_CHAIN_INIT(f);\
+	FUTURE_CHAIN_ENTRY_INIT(&f->data.inner, inner, map_chain_to_step,\
+		&probes[3]);\
+	FUTURE_CHAIN_ENTRY_INIT(&f->data.last, step_new(4, 1, 0),\
+		map_step_to_bytes, &probes[4]);\
+}\
+static const struct aligned_chain aligned_chains_##_a[] = {\
+	{ "one plain entry", _a, sizeof(struct one_##_a##_future),\
+		offsetof(struct one_##_a##_future, data) +\
+		sizeof(struct chain1_data),\
+		offsetof(struct one_##_a##_future, output),\
+		one_##_a##_init, "P1 M1", 31 },\
+	{ "one LAST entry", _a, sizeof(struct last_##_a##_future),\
+		offsetof(struct last_##_a##_future, data) +\
+		sizeof(struct one_last_data),\
+		offsetof(struct last_##_a##_future, output),\
+		last_##_a##_init, "P1 M1", 41 },\
+	{ "a nested chain", _a, sizeof(struct nest_##_a##_future),\
+		offsetof(struct nest_##_a##_future, data) +\
+		sizeof(struct nest_data),\
+		offsetof(struct nest_##_a##_future, output),\
+		nest_##_a##_init, "P1 M1 P2 M2 M3 P4 M4", 7124 },\
+}
+
+ALIGNED_CHAINS(1);
+ALIGNED_CHAINS(2);
+ALIGNED_CHAINS(4);
+ALIGNED_CHAINS(8);
+ALIGNED_CHAINS(16);
+ALIGNED_CHAINS(32);
+ALIGNED_CHAINS(64);
+ALIGNED_CHAINS(128);
+ALIGNED_CHAINS(256);
+ALIGNED_CHAINS(512);
+ALIGNED_CHAINS(1024);
+ALIGNED_CHAINS(2048);
+ALIGNED_CHAINS(4096);
+
+static const struct aligned_chain *const aligned_chains[] = {
+	aligned_chains_1, aligned_chains_2, aligned_chains_4,
+	aligned_chains_8, aligned_chains_16, aligned_chains_32,
+	aligned_chains_64, aligned_chains_128, aligned_chains_256,
+	aligned_chains_512, aligned_chains_1024, aligned_chains_2048,
+	aligned_chains_4096,
+};
+
+enum pad_fill { PAD_ZERO, PAD_JUNK, PAD_FAKE_ENTRY, PAD_FILLS };
+enum ctx_style { CTX_OURS, CTX_02, CTX_040, CTX_STYLES };
+
+static const char *const fill_names[] = { "zeroed", "junk", "fake entry" };
+static const char *const style_names[] = { "these headers'", "0.2's",
+	"0.4.0's" };
+
+/* Builds the chain in memory full of 'fill', then polls it once. */
+static void
+run_aligned_chain(const struct aligned_chain *c, enum pad_fill fill,
+	enum ctx_style style)
+{
+	size_t gap = c->output_at - c->data_end;
+	void *mem = NULL;
+	char what[128];
+
+	snprintf(what, sizeof(what), "alignas(%zu) output, %s, %zu bytes of "
+		"%s padding, %s context", c->align, c->kind, gap,
+		fill_names[fill], style_names[style]);
+	ck_assert_int_eq(posix_memalign(&mem, c->align < sizeof(void *) ?
+		sizeof(void *) : c->align, c->size), 0);
+
+	struct future *fut = mem;
+	struct future_context *ctx = &fut->context;
+	char *base = mem;
+
+	memset(mem, fill == PAD_ZERO ? 0 : 0xa5, c->size);
+	c->init(mem);
+	/* FUTURE_INIT records the padding; data_size reaches the output */
+	ck_assert_msg(future_context_get_output(ctx) == base + c->output_at,
+		"%s: output at %p, member at %p", what,
+		future_context_get_output(ctx), (void *)(base + c->output_at));
+	ck_assert_msg(ctx->padding == gap, "%s: context padding %u", what,
+		(unsigned)ctx->padding);
+	if (fill == PAD_FAKE_ENTRY && gap >= sizeof(struct future_chain_entry)) {
+		struct future_chain_entry fake;
+
+		memset(&fake, 0, sizeof(fake));
+		fake.init = fake_init;
+		fake.future.task = fake_task;
+		fake.future.has_property = fake_property;
+		fake.future.context.state = FUTURE_STATE_IDLE;
+		memcpy(base + c->data_end, &fake, sizeof(fake));
+	}
+	if (style == CTX_02) {
+		ctx->data_size = c->data_end - sizeof(struct future);
+		ctx->padding = 0;
+	} else if (style == CTX_040) {
+		ctx->padding = 0;
+	}
+
+	chain_setup();
+	fake_calls = 0;
+	ck_assert_msg(future_has_property(fut, FUTURE_PROPERTY_ASYNC) == 0,
+		"%s: property before the poll", what);
+	ck_assert_msg(future_poll(fut, NULL) == FUTURE_STATE_COMPLETE,
+		"%s: not complete after one poll (events '%s')", what,
+		event_log);
+	ck_assert_msg(strcmp(event_log, c->events) == 0,
+		"%s: events '%s', want '%s'", what, event_log, c->events);
+
+	uint64_t result;
+
+	memcpy(&result, future_context_get_output(ctx), sizeof(result));
+	ck_assert_msg(result == c->result, "%s: result %llu, want %llu",
+		what, (unsigned long long)result,
+		(unsigned long long)c->result);
+	ck_assert_msg(future_has_property(fut, FUTURE_PROPERTY_ASYNC) == -1,
+		"%s: property after completion", what);
+	ck_assert_msg(future_poll(fut, NULL) == FUTURE_STATE_COMPLETE &&
+		strcmp(event_log, c->events) == 0,
+		"%s: a poll after completion ran something: '%s'", what,
+		event_log);
+	ck_assert_msg(fake_calls == 0, "%s: the walk called into the padding "
+		"%u times", what, fake_calls);
+	free(mem);
 }
 
 START_TEST(test_chain_aligned_output)
 {
-	struct chain2_wide_future two;
-	struct chain1_wide_future one;
+	size_t n = sizeof(aligned_chains) / sizeof(aligned_chains[0]);
+	size_t kinds = sizeof(aligned_chains_1) / sizeof(aligned_chains_1[0]);
+	unsigned runs = 0, big_gaps = 0;
 
-	/* zeroed padding reads as an entry without a task: a crash */
-	memset(&two, 0, sizeof(two));
-	FUTURE_CHAIN_INIT(&two);
-	FUTURE_CHAIN_ENTRY_INIT(&two.data.a, step_new(1, 1, 6),
-		map_step_to_step, &probes[1]);
-	FUTURE_CHAIN_ENTRY_INIT(&two.data.b, step_new(2, 1, 0),
-		map_step_to_wide, &probes[2]);
-	ck_assert_ptr_eq(future_context_get_output(&two.base.context),
-		&two.output);
-	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&two), NULL),
-		FUTURE_STATE_COMPLETE);
-	ck_assert_str_eq(event_log, "P1 M1 P2 M2");
-	ck_assert_uint_eq(two.output.result, 612);
-	ck_assert_int_eq(future_has_property(FUTURE_AS_RUNNABLE(&two),
-		FUTURE_PROPERTY_ASYNC), -1);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < kinds; k++) {
+			const struct aligned_chain *c = &aligned_chains[i][k];
+			size_t gap = c->output_at - c->data_end;
 
-	chain_setup();
-	memset(&one, 0, sizeof(one));
-	FUTURE_CHAIN_INIT(&one);
-	FUTURE_CHAIN_ENTRY_INIT(&one.data.only, step_new(1, 1, 8),
-		map_step_to_wide, &probes[1]);
-	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&one), NULL),
-		FUTURE_STATE_COMPLETE);
-	ck_assert_str_eq(event_log, "P1 M1");
-	ck_assert_uint_eq(one.output.result, 81);
+			ck_assert_uint_eq(c->align, (size_t)1 << i);
+			if (gap >= sizeof(struct future_chain_entry))
+				big_gaps++;
+			for (int f = 0; f < PAD_FILLS; f++) {
+				for (int s = 0; s < CTX_STYLES; s++) {
+					if (s == CTX_040 && gap >=
+						sizeof(struct future_chain_entry))
+						continue;
+					run_aligned_chain(c, (enum pad_fill)f,
+						(enum ctx_style)s);
+					runs++;
+				}
+			}
+		}
+	}
+	/* the cases of the bug are there: room for a whole fake entry */
+	ck_assert_uint_ge(big_gaps, 10);
+	ck_assert_uint_ge(runs, n * kinds * PAD_FILLS * 2);
+}
+END_TEST
+
+/* The case: one entry, alignas(256) and alignas(4096), on the stack. */
+START_TEST(test_chain_one_entry_page_aligned)
+{
+	struct one_256_future f256;
+	struct one_4096_future f4096;
+
+	for (int fill = 0; fill < 2; fill++) {
+		chain_setup();
+		memset(&f256, fill ? 0x5a : 0, sizeof(f256));
+		one_256_init(&f256);
+		ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f256), NULL),
+			FUTURE_STATE_COMPLETE);
+		ck_assert_str_eq(event_log, "P1 M1");
+
+		chain_setup();
+		memset(&f4096, fill ? 0x5a : 0, sizeof(f4096));
+		one_4096_init(&f4096);
+		ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f4096), NULL),
+			FUTURE_STATE_COMPLETE);
+		ck_assert_str_eq(event_log, "P1 M1");
+
+		uint64_t result;
+
+		memcpy(&result, f4096.output.bytes, sizeof(result));
+		ck_assert_uint_eq(result, 31);
+	}
 }
 END_TEST
 
@@ -1291,6 +1554,7 @@ test_suite(void)
 	tcase_add_test(tc, test_chain1);
 	tcase_add_test(tc, test_chain2);
 	tcase_add_test(tc, test_chain_aligned_output);
+	tcase_add_test(tc, test_chain_one_entry_page_aligned);
 	tcase_add_test(tc, test_chain_property);
 	tcase_add_test(tc, test_chain_notifier);
 	tcase_add_test(tc, test_chain_mixed);

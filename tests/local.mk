@@ -1,19 +1,38 @@
 # tests/local.mk -- the test suites, run by 'make check'.
 #
-# A Check suite is tests/NAME.c defining test_suite(); add it to
-# ma_check_suites below. Scripts go in ma_check_scripts.
+# Each suite is named once, here. A Check suite is tests/NAME.c defining
+# test_suite(); adding one is one line:
+#
+#     ma_check_suites += tests/NAME
+#
+# which builds it from tests/NAME.c with the shared main and helpers
+# (tests/libmatest.la) against the library (automake's defaults: the
+# LDADD and flags below). A white-box suite, which reaches the library's
+# internals or arms its faults, sets its own sources, flags and the test
+# build of the library (see tests/hooks). A suite of concurrency code is
+# also run under helgrind by .ci/run:
+#
+#     ma_helgrind_suites += tests/NAME
+#
+# .gitignore ignores the suites' programs by pattern: nothing to add there.
+# Scripts go in ma_check_scripts.
 
-ma_check_suites = \
-	tests/future \
-	tests/vdm \
-	tests/data_mover_sync \
-	tests/runtime \
-	tests/data_mover_threads \
-	tests/fault_injection \
-	tests/park \
-	tests/flush
-
+ma_check_suites =
+ma_helgrind_suites =
 ma_check_scripts =
+
+# Black-box suites: the public interface only.
+ma_check_suites += tests/future
+ma_check_suites += tests/vdm
+ma_check_suites += tests/data_mover_sync
+ma_check_suites += tests/runtime
+ma_helgrind_suites += tests/runtime tests/data_mover_sync
+ma_check_suites += tests/data_mover_threads
+ma_helgrind_suites += tests/data_mover_threads
+# "Hostile but legal" use of the asynchronous core: wakers that lock or
+# poll, loops that hand futures over, third-party movers, odd sizes.
+ma_check_suites += tests/hostile
+ma_helgrind_suites += tests/hostile
 
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
@@ -31,34 +50,69 @@ else
 TESTS += tests/need-check.sh
 endif
 
-ma_test_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS)
+# Every suite's main() and helpers, built once (with Check only: they
+# include <check.h>).
+if HAVE_CHECK
+check_LTLIBRARIES = tests/libmatest.la
+endif
+tests_libmatest_la_SOURCES = tests/test_main.c tests/test_util.c \
+	tests/test_util.h
+
+# What a suite without settings of its own is built with. The other
+# programs of the tree (examples, bench) set their own LDADD; Check's
+# flags (-pthread, or an include directory) go to every compilation.
+AM_CFLAGS += $(CHECK_CFLAGS)
+LDADD = tests/libmatest.la lib/libminiasync.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+
+# The white-box suites: linked with the test build of the library (every
+# symbol visible, faults armable: lib/fault.h).
+ma_whitebox_ldadd = tests/libmatest.la lib/libminiasync-test.la \
+	$(CHECK_LIBS) $(PTHREAD_LIBS)
+
+# For a suite that lists its own sources, tests/test_main.c and
+# tests/test_util.c among them (as every suite did before
+# tests/libmatest.la): its _CFLAGS and _LDADD.
+ma_test_cflags = $(AM_CFLAGS)
 ma_test_ldadd = lib/libminiasync.la $(CHECK_LIBS) $(PTHREAD_LIBS)
 
-tests_future_SOURCES = tests/future.c tests/test_main.c \
-	tests/test_util.c tests/test_util.h
-tests_future_CFLAGS = $(ma_test_cflags)
-tests_future_LDADD = $(ma_test_ldadd)
+# allocation failures everywhere
+ma_check_suites += tests/fault_injection
+tests_fault_injection_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_fault_injection_LDADD = $(ma_whitebox_ldadd)
 
-tests_vdm_SOURCES = tests/vdm.c tests/test_main.c \
-	tests/test_util.c tests/test_util.h
-tests_vdm_CFLAGS = $(ma_test_cflags)
-tests_vdm_LDADD = $(ma_test_ldadd)
+# white-box checks through the test build's counters (lib/fault.h)
+ma_check_suites += tests/hooks
+ma_helgrind_suites += tests/hooks
+tests_hooks_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_hooks_LDADD = $(ma_whitebox_ldadd)
 
-tests_data_mover_sync_SOURCES = tests/data_mover_sync.c tests/test_main.c \
-	tests/test_util.c tests/test_util.h
-tests_data_mover_sync_CFLAGS = $(ma_test_cflags)
-tests_data_mover_sync_LDADD = $(ma_test_ldadd)
+# the mover's queue (lib/ringbuf.h) is internal: the test build has it
+ma_check_suites += tests/ringbuf
+ma_helgrind_suites += tests/ringbuf
+tests_ringbuf_LDADD = $(ma_whitebox_ldadd)
 
-tests_runtime_SOURCES = tests/runtime.c tests/test_main.c \
-	tests/test_util.c tests/test_util.h
-tests_runtime_CFLAGS = $(ma_test_cflags)
-tests_runtime_LDADD = $(ma_test_ldadd)
+# white-box: the arena's symbols are internal, and its growth faults armable
+ma_check_suites += tests/arena
+ma_helgrind_suites += tests/arena
+tests_arena_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_arena_LDADD = $(ma_whitebox_ldadd)
+
+# the wait primitive and the flush path: white-box, on the test library
+ma_check_suites += tests/park
+ma_helgrind_suites += tests/park
+tests_park_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_park_LDADD = $(ma_whitebox_ldadd)
+
+ma_check_suites += tests/flush
+tests_flush_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_flush_LDADD = $(ma_whitebox_ldadd)
 
 # Valgrind: 'make check-valgrind-memcheck' (also -helgrind, -drd) runs the
 # tests under that tool; the rules come from AX_VALGRIND_CHECK (configure).
 # Their sub-make passes LOG_FLAGS=--tool=...: then Check runs every case in
 # the suite's own process (CK_FORK=no) and the stress tests default to few
-# iterations (set MINIASYNC_STRESS_ITERATIONS to choose).
+# iterations (set MINIASYNC_STRESS_ITERATIONS to choose). Each writes
+# test-suite-TOOL.log beside the tests' logs ('make clean' removes them).
 @VALGRIND_CHECK_RULES@
 VALGRIND_SUPPRESSIONS_FILES = $(top_srcdir)/tests/valgrind.supp
 EXTRA_DIST += tests/valgrind.supp
@@ -69,59 +123,8 @@ AM_TESTS_ENVIRONMENT += \
 		export MINIASYNC_STRESS_ITERATIONS;; \
 	esac;
 
-tests_data_mover_threads_SOURCES = tests/data_mover_threads.c tests/test_main.c \
-	tests/test_util.c tests/test_util.h
-tests_data_mover_threads_CFLAGS = $(ma_test_cflags)
-tests_data_mover_threads_LDADD = $(ma_test_ldadd)
+# 'make print-helgrind-suites': the suites .ci/run's helgrind step runs.
+print-helgrind-suites:
+	@echo $(ma_helgrind_suites)
 
-# links the test build of the library, whose faults can be armed
-tests_fault_injection_SOURCES = tests/fault_injection.c tests/test_main.c \
-	tests/test_util.c tests/test_util.h
-tests_fault_injection_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
-tests_fault_injection_CFLAGS = $(ma_test_cflags)
-tests_fault_injection_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) \
-	$(PTHREAD_LIBS)
-
-# white-box checks through the test build's counters (lib/fault.h)
-ma_check_suites += tests/hooks
-tests_hooks_SOURCES = tests/hooks.c tests/test_main.c \
-	tests/test_util.c tests/test_util.h
-tests_hooks_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
-tests_hooks_CFLAGS = $(ma_test_cflags)
-tests_hooks_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
-
-# "Hostile but legal" use of the asynchronous core: wakers that lock or
-# poll, loops that hand futures over, third-party movers, odd sizes.
-ma_check_suites += tests/hostile
-tests_hostile_SOURCES = tests/hostile.c tests/test_main.c \
-	tests/test_util.c tests/test_util.h
-tests_hostile_CFLAGS = $(ma_test_cflags)
-tests_hostile_LDADD = $(ma_test_ldadd)
-
-# the mover's queue (lib/ringbuf.h) is internal: the test build has it
-ma_check_suites += tests/ringbuf
-tests_ringbuf_SOURCES = tests/ringbuf.c tests/test_main.c \
-	tests/test_util.c tests/test_util.h
-tests_ringbuf_CFLAGS = $(ma_test_cflags)
-tests_ringbuf_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
-
-# white-box: the arena's symbols are internal, and its growth faults armable
-ma_check_suites += tests/arena
-tests_arena_SOURCES = tests/arena.c tests/test_main.c \
-	tests/test_util.c tests/test_util.h
-tests_arena_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
-tests_arena_CFLAGS = $(ma_test_cflags)
-tests_arena_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
-
-# the wait primitive and the flush path: white-box, on the test library
-tests_park_SOURCES = tests/park.c tests/test_main.c \
-	tests/test_util.c tests/test_util.h
-tests_park_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
-tests_park_CFLAGS = $(ma_test_cflags)
-tests_park_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
-
-tests_flush_SOURCES = tests/flush.c tests/test_main.c \
-	tests/test_util.c tests/test_util.h
-tests_flush_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
-tests_flush_CFLAGS = $(ma_test_cflags)
-tests_flush_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+.PHONY: print-helgrind-suites

@@ -14,10 +14,6 @@
 # the headers in $top_srcdir/include, linked with the library built in
 # $top_builddir/lib/.libs, and run with a time limit.
 #
-# While the library does not export the threads mover yet, programs that
-# use data_mover_threads_* are compiled but neither linked nor run; the
-# test says so, and does it in full as soon as the library has the mover.
-#
 # Environment (set by make check): top_srcdir, top_builddir, CC. In a
 # cross build (MA_CROSS_COMPILING=yes) the programs run through the
 # emulator named by MA_TEST_EXEC (e.g. qemu-aarch64); without one the test
@@ -65,20 +61,8 @@ run_limited() {
 LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
 
-# Does the library export the threads mover yet?
-printf '%s\n' '#include <libminiasync.h>' \
-	'int main(void) { data_mover_threads_delete(NULL); return 0; }' \
-	>"$tmp/probe.c"
-have_threads=no
-# shellcheck disable=SC2086 # cflags is a list of words
-if $cc $cflags -I"$srcdir/include" -o "$tmp/probe" "$tmp/probe.c" \
-		-L"$libdir" -lminiasync -pthread >"$tmp/probe.log" 2>&1; then
-	have_threads=yes
-fi
-
 fail=0
 programs=0
-compiled_only=0
 
 for page in "$tmp"/man/*.[37]; do
 	name=${page##*/}
@@ -139,20 +123,6 @@ for page in "$tmp"/man/*.[37]; do
 		what="$name, example ${n%.c}"
 		prog=$tmp/prog
 		rm -f "$prog"
-		if [ "$have_threads" = no ] &&
-				grep -q 'data_mover_threads_' "$block"; then
-			# shellcheck disable=SC2086
-			if $cc $cflags -I"$srcdir/include" -c -o "$prog.o" \
-					"$block" >"$tmp/cc.log" 2>&1; then
-				compiled_only=$((compiled_only + 1))
-				echo "ok: $what (compiled only)"
-			else
-				echo "FAIL: $what does not compile:"
-				cat "$tmp/cc.log"
-				fail=1
-			fi
-			continue
-		fi
 		# shellcheck disable=SC2086
 		if ! $cc $cflags -I"$srcdir/include" -o "$prog" "$block" \
 				-L"$libdir" -lminiasync -pthread \
@@ -173,11 +143,6 @@ for page in "$tmp"/man/*.[37]; do
 done
 
 echo "$programs example programs checked"
-if [ "$compiled_only" -gt 0 ]; then
-	echo "note: the library does not export the threads mover yet, so" \
-		"$compiled_only example(s) using it were compiled but" \
-		"neither linked nor run"
-fi
 if [ "$programs" -eq 0 ]; then
 	echo "FAIL: no example program found" >&2
 	fail=1

@@ -180,13 +180,19 @@ struct _name {\
 
 /*
  * data_size reaches up to the output member, so that the output is found
- * at data + data_size even where the compiler pads between the two.
+ * at data + data_size even where the compiler pads between the two;
+ * padding says how many of those bytes are the compiler's, so that
+ * data_size - padding is sizeof(data) (a chain's walk ends its entries
+ * there). Both are 0 extra bytes unless the output is aligned beyond
+ * where the data ends.
  */
 #define FUTURE_CONTEXT_SIZES_INIT_(_futurep) do {\
 	(_futurep)->base.context.data_size = (size_t)\
 		((char *)&(_futurep)->output - (char *)&(_futurep)->data);\
 	(_futurep)->base.context.output_size = sizeof((_futurep)->output);\
-	(_futurep)->base.context.padding = 0;\
+	(_futurep)->base.context.padding = (uint32_t)\
+		((_futurep)->base.context.data_size -\
+		sizeof((_futurep)->data));\
 } while (0)
 
 #define FUTURE_INIT_EXT(_futurep, _taskfn, _propertyfn) do {\
@@ -327,16 +333,23 @@ future_chain_entry_size(struct future_chain_entry *entry)
 
 /*
  * The entry after the one at byte offset 'used' of size 'size', or NULL
- * when that one ends the chain (flagged LAST or the data is used up).
- * data_size may count padding before an output aligned beyond a pointer,
- * so the data is used up when what is left cannot hold one more entry.
+ * when that one ends the chain: it is flagged LAST, or what is left of the
+ * entries cannot hold one more. The entries end where the data member
+ * does: data_size less the compiler's padding before an over-aligned
+ * output, which FUTURE_INIT records in the context's padding (0 from
+ * 0.2's headers, whose data_size counts no padding), so the walk never
+ * takes that padding for an entry, whatever it holds.
  */
 static inline struct future_chain_entry *
 future_chain_entry_next(struct future_context *chain,
 	struct future_chain_entry *entry, size_t used, size_t size)
 {
-	if (FUTURE_CHAIN_ENTRY_IS_LAST(entry) || used + size +
-			sizeof(struct future_chain_entry) > chain->data_size)
+	size_t end = chain->data_size;
+
+	if (chain->padding <= end)
+		end -= chain->padding;
+	if (FUTURE_CHAIN_ENTRY_IS_LAST(entry) || used + size > end ||
+			end - (used + size) < sizeof(struct future_chain_entry))
 		return NULL;
 	return (struct future_chain_entry *)(void *)((char *)entry + size);
 }
