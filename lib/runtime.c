@@ -15,7 +15,9 @@
  * between the pass and the sleep is never lost:
  * - all pending futures used the waker: sleep on 'wakes' until it moves;
  *   with many of them (BATCH_MIN), the next pass waits until half of
- *   them had news or the first news is AGE_PASSES passes' time old,
+ *   them had news or the first news is as old as AGE_PASSES passes and
+ *   one more per AGE_UNIT_NS a pass takes, AGE_MAX_PASSES at most (cheap
+ *   passes for latency, dear ones for the processor),
  *   asleep on 'wakes' with that deadline (spinning when it is too near
  *   for a sleep), the age read from the clock whenever it is tested;
  * - some gave a poller word: the library's own movers signal a
@@ -66,7 +68,9 @@
 
 #define SPIN_NS 20000 /* spin this long before sleeping */
 #define BATCH_MIN 16 /* from this many wakers on, passes wait for more */
-#define AGE_PASSES 8 /* ...or until the first news is this many passes old */
+#define AGE_PASSES 2 /* ...or until the first news is this many passes */
+#define AGE_UNIT_NS 8000 /* ...and one more per this long a pass takes */
+#define AGE_MAX_PASSES 32 /* ...but at most this many */
 #define DEFER_SLEEP_MIN_NS 60000 /* a nearer deadline is spun out */
 #define POLLER_SLEEP_MIN_NS 50000 /* first bounded sleep on a poller */
 #define POLLER_SLEEP_MAX_NS 1000000 /* and the longest */
@@ -295,13 +299,19 @@ runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 		MA_ATOMIC_WORDS(p->word, sizeof(*p->word));
 	/*
 	 * Many futures wait for wakes: pass again once half of them have
-	 * news, or once news is older than AGE_PASSES passes took, so that
-	 * passes do not outnumber completions (each pass reads every
-	 * pending future, lines the workers are writing).
+	 * news, or once news is as old as AGE_PASSES passes and one more
+	 * per AGE_UNIT_NS a pass takes, so that passes do not outnumber
+	 * completions (each pass reads every pending future, lines the
+	 * workers are writing), at most AGE_MAX_PASSES: a pass of 1 us
+	 * waits 2 us, one of 100 us (10 000 futures) 1.45 ms, so the
+	 * passes' share of the time falls as they grow dearer.
 	 */
 	if (p->wakers >= BATCH_MIN && !p->pollers) {
 		batch = (uint32_t)(p->wakers / 2);
-		age = AGE_PASSES * p->ns;
+		age = AGE_MAX_PASSES * p->ns;
+		if (p->ns < AGE_MAX_PASSES * AGE_UNIT_NS &&
+				age > (AGE_PASSES + p->ns / AGE_UNIT_NS) * p->ns)
+			age = (AGE_PASSES + p->ns / AGE_UNIT_NS) * p->ns;
 	}
 	if (w->spin_from == 0)
 		w->spin_from = now;

@@ -607,10 +607,10 @@ END_TEST
 
 /*
  * The age that ends a deferral is read when it is tested: passes seem
- * to take 100 s (a clock gate), so a deferral is due 800 s after its
- * first news; the clock is moved on by 1000 s, and the next wake finds
- * the age passed at once and makes a pass (one that read a clock saved
- * earlier would sleep on for minutes).
+ * to take 100 s (a clock gate), so a deferral is due about an hour after
+ * its first news; the clock is moved on by 10 000 s, and the next wake
+ * finds the age passed at once and makes a pass (one that read a clock
+ * saved earlier would sleep on for an hour).
  */
 START_TEST(test_batch_age_clock)
 {
@@ -628,7 +628,7 @@ START_TEST(test_batch_age_clock)
 	while (ma_test_count(MA_TEST_DEFERRED_SLEEP) == 0)
 		sched_yield();
 	ck_assert_uint_eq(atomic_load(&gate_polls), polls);
-	ma_test_clock_advance(1000ULL * 1000000000ULL);
+	ma_test_clock_advance(10000ULL * 1000000000ULL);
 	gate_open(&gs.g[1]);
 
 	_Atomic int passed = 0;
