@@ -558,7 +558,8 @@ deferral_sleeps(struct gates *gs)
 		printf("/proc cannot tell whether the waiter sleeps here\n");
 		return 1;
 	}
-	for (size_t k = 0; k + 16 <= gs->n - 1 || k == 0; k++) {
+	/* up to 20 tries, each with 16 or more still pending */
+	for (size_t k = 0; k < 20 && (k + 16 < gs->n || k == 0); k++) {
 		if (!test_wait_until_sleeping(tid))
 			return 0;
 		ma_test_count(MA_TEST_DEFERRED_SLEEP);
@@ -573,8 +574,6 @@ deferral_sleeps(struct gates *gs)
 					atomic_load(&gate_polls) == polls)
 				return 1;
 		}
-		if (gs->n <= 16)
-			break;
 	}
 	return 0;
 }
