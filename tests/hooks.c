@@ -31,6 +31,7 @@
 #include "fault.h"
 #include "movers.h"
 #include "test_util.h"
+#include "valgrind.h"
 
 /* A user's copy that ignores the flags, as one written for 0.2 does. */
 static void *
@@ -464,6 +465,7 @@ gate_task(struct future_context *ctx, struct future_notifier *n)
 		return FUTURE_STATE_COMPLETE;
 	if (!atomic_load(&g->armed)) {
 		g->waker = n->waker;
+		MA_HAPPENS_BEFORE(&g->armed); /* the waker, to gate_open */
 		atomic_store(&g->armed, 1);
 	}
 	n->notifier_used = FUTURE_NOTIFIER_WAKER;
@@ -473,6 +475,9 @@ gate_task(struct future_context *ctx, struct future_notifier *n)
 static void
 gate_open(struct gate *g)
 {
+	while (!atomic_load(&g->armed))
+		sched_yield();
+	MA_HAPPENS_AFTER(&g->armed);
 	atomic_store(&g->open, 1);
 	FUTURE_WAKER_WAKE(&g->waker);
 }

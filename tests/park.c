@@ -369,6 +369,7 @@ recheck_run(int hold)
 
 	memset(&c, 0, sizeof(c));
 	c.hold = hold;
+	MA_ATOMIC_WORDS(&c, sizeof(c)); /* atomics only, but for hold */
 	ck_assert_int_eq(pthread_create(&waker, NULL, recheck_waker, &c), 0);
 	ck_assert_int_eq(pthread_create(&sleeper, NULL, recheck_sleeper, &c),
 		0);
@@ -382,6 +383,7 @@ recheck_run(int hold)
 		sched_yield();
 	}
 	pthread_join(sleeper, NULL);
+	MA_ATOMIC_WORDS_END(&c, sizeof(c));
 	return returned;
 }
 
