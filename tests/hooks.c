@@ -425,7 +425,7 @@ END_TEST
 /*
  * Gates: futures of the test that promise the waker and complete once
  * opened (then woken). Every poll is counted; a poll of a slow gate
- * spins 50 us first, so that a pass takes long; a poll of a clock gate
+ * spins 200 us first, so that a pass takes long; a poll of a clock gate
  * moves the library's clock on by 100 s, so that a pass seems to.
  */
 struct gate {
@@ -457,7 +457,7 @@ gate_task(struct future_context *ctx, struct future_notifier *n)
 		do
 			clock_gettime(CLOCK_MONOTONIC, &now);
 		while ((now.tv_sec - t0.tv_sec) * 1000000000L +
-			(now.tv_nsec - t0.tv_nsec) < 50000);
+			(now.tv_nsec - t0.tv_nsec) < 200000);
 	}
 	if (g->clock)
 		ma_test_clock_advance(100ULL * 1000000000ULL);
