@@ -319,10 +319,12 @@ runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 	 */
 	if (p->wakers >= BATCH_MIN && !p->pollers) {
 		batch = (uint32_t)(p->wakers / 2);
-		age = AGE_MAX_PASSES * p->ns;
+		uint64_t passes = AGE_MAX_PASSES;
+
 		if (p->ns < AGE_MAX_PASSES * AGE_UNIT_NS &&
-				age > (AGE_PASSES + p->ns / AGE_UNIT_NS) * p->ns)
-			age = (AGE_PASSES + p->ns / AGE_UNIT_NS) * p->ns;
+				AGE_PASSES + p->ns / AGE_UNIT_NS < passes)
+			passes = AGE_PASSES + p->ns / AGE_UNIT_NS;
+		age = passes * p->ns;
 	}
 	if (w->spin_from == 0)
 		w->spin_from = now;
