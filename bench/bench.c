@@ -42,9 +42,24 @@
  *   50th copy is done, with two POLLER movers (<= 2x the WAKER figure of
  *   the same repetitions) and with two WAKER ones.
  *
+ * - incr: a future of the program's own that copies 16 MiB, 256 bytes a
+ *   poll, promising nothing (FUTURE_NOTIFIER_NONE), waited for with
+ *   runtime_wait, against the same future in a plain future_poll loop
+ *   (the memcpy column); ratio <= 1.5;
+ * - pending: 10,000 64-byte copies on a 2-worker WAKER mover whose copy
+ *   function holds each until its slot, one a millisecond, all in one
+ *   runtime_wait_multiple: the waiting thread's CPU seconds per second
+ *   (its CPU clock read by another thread) over 300 completions;
+ *   <= 0.05;
+ * - step: a future running 2000 64-byte copies one after another on a
+ *   2-worker WAKER mover, beside 15 copies held pending on another, in
+ *   one runtime_wait_multiple: the time between consecutive steps, p50,
+ *   against a plain 64-byte memcpy; <= 10 us.
+ *
  * Usage: bench [-r REPS] [-v] [GROUP...]
- *   GROUP: sync, wait, threads (= every group below), tput, idle, lat,
- *   big, spin, polls, futex, chain; none means all. REPS (default 7, or
+ *   GROUP: sync, wait, incr, threads (= every group below but incr),
+ *   tput, idle, lat, big, spin, polls, futex, chain, pending, step; none
+ *   means all. REPS (default 7, or
  *   $BENCH_REPS) is how many times each figure is measured; the table
  *   shows the median. -v prints every repetition to stderr.
  *
@@ -112,6 +127,19 @@
 /* Polls per future. */
 #define POLLS_NFUTS 8192
 #define POLLS_SIZE 4096
+
+/* A future that progresses when polled: 16 MiB, 256 bytes a poll. */
+#define INCR_SIZE ((size_t)16 << 20)
+#define INCR_STEP 256
+
+/* Pending futures, one completion a millisecond. */
+#define PEND_NFUTS 10000
+#define PEND_FROM 20 /* the waiter's CPU is read from this completion */
+#define PEND_TO 320 /* to this one */
+
+/* One step of one future among 16 waiting. */
+#define STEP_COUNT 2000
+#define STEP_OTHERS 15
 
 /* Futex calls per op. */
 #define FUTEX_OPS 20000
@@ -535,6 +563,112 @@ bench_wait(struct runtime *r, struct vdm *vdm)
 	free(dst);
 	free(futs);
 	free(ptrs);
+}
+
+/*
+ * A user's incremental copy: each poll copies the next INCR_STEP bytes
+ * and promises nothing (FUTURE_NOTIFIER_NONE), as a mover that advances
+ * a chunk per poll does.
+ */
+struct incr_data {
+	char *dst;
+	const char *src;
+	size_t n;
+	size_t done;
+};
+
+struct incr_output {
+	size_t copied;
+};
+
+FUTURE(incr_future, struct incr_data, struct incr_output);
+
+static enum future_state
+incr_task(struct future_context *context, struct future_notifier *notifier)
+{
+	struct incr_data *d = future_context_get_data(context);
+	struct incr_output *out = future_context_get_output(context);
+	size_t len = d->n - d->done < INCR_STEP ? d->n - d->done : INCR_STEP;
+
+	if (notifier != NULL)
+		notifier->notifier_used = FUTURE_NOTIFIER_NONE;
+	memcpy(d->dst + d->done, d->src + d->done, len);
+	d->done += len;
+	if (d->done < d->n)
+		return FUTURE_STATE_RUNNING;
+	out->copied = d->done;
+	return FUTURE_STATE_COMPLETE;
+}
+
+static struct incr_future
+incr_new(char *dst, const char *src, size_t n)
+{
+	struct incr_future f;
+
+	f.data.dst = dst;
+	f.data.src = src;
+	f.data.n = n;
+	f.data.done = 0;
+	f.output.copied = 0;
+	FUTURE_INIT(&f, incr_task);
+	return f;
+}
+
+/* ms to run the incremental copy by runtime_wait (rt) or a poll loop. */
+static double
+incr_ms(struct runtime *r, char *dst, const char *src, int rt)
+{
+	struct incr_future f = incr_new(dst, src, INCR_SIZE);
+	uint64_t t0 = now_ns();
+
+	if (rt)
+		runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+	else
+		while (future_poll(FUTURE_AS_RUNNABLE(&f), NULL) !=
+				FUTURE_STATE_COMPLETE)
+			;
+	uint64_t t = now_ns() - t0;
+
+	if (f.output.copied != INCR_SIZE) {
+		fprintf(stderr, "bench: incr: copy incomplete\n");
+		exit(1);
+	}
+	return (double)t / 1e6;
+}
+
+/*
+ * Figure: a future that progresses whenever it is polled (16 MiB, 256 B
+ * a poll, NONE), waited for by runtime_wait, against the same future
+ * polled in a plain future_poll loop; ratio <= 1.5.
+ */
+static void
+bench_incr(struct runtime *r)
+{
+	static const struct figure f = {
+		"runtime: NONE 16 MiB/256 B", "ms", 1, 1, 1.5, "<=1.5x loop",
+	};
+	char *src = xalloc(INCR_SIZE);
+	char *dst = xalloc(INCR_SIZE);
+	double val[MAX_REPS], ref[MAX_REPS];
+
+	fill(src, INCR_SIZE, 13);
+	memset(dst, 0, INCR_SIZE);
+	incr_ms(r, dst, src, 1);
+	check_copied(dst, src, INCR_SIZE, "incr");
+	incr_ms(r, dst, src, 0);
+	for (unsigned i = 0; i < reps; i++) {
+		if (i % 2) {
+			ref[i] = incr_ms(r, dst, src, 0);
+			val[i] = incr_ms(r, dst, src, 1);
+		} else {
+			val[i] = incr_ms(r, dst, src, 1);
+			ref[i] = incr_ms(r, dst, src, 0);
+		}
+	}
+	printf("  (memcpy column: the same future in a future_poll loop)\n");
+	report(&f, val, ref);
+	free(src);
+	free(dst);
 }
 
 #ifdef BENCH_THREADS_MOVER
@@ -1665,22 +1799,287 @@ bench_chain(struct runtime *r)
 	free(sdst);
 }
 
+/*
+ * Pending futures: PEND_NFUTS 64-byte copies on a 2-worker WAKER mover
+ * whose memcpy_fn holds each copy until its slot, one a millisecond, so
+ * that one completes a millisecond; the CPU the waiting thread uses
+ * (its CPU clock, read by another thread) from the PEND_FROM-th to the
+ * PEND_TO-th completion, per wall-clock second. Then the rest complete
+ * at once.
+ */
+static _Atomic uint64_t pend_t0; /* slot 0 */
+static _Atomic unsigned pend_slot; /* the next slot handed out */
+static _Atomic unsigned pend_done; /* copies completed */
+static _Atomic int pend_fast; /* hold nothing any more */
+
+static void *
+pend_memcpy(void *dst, const void *src, size_t n, unsigned flags)
+{
+	unsigned slot = atomic_fetch_add(&pend_slot, 1);
+	uint64_t at = atomic_load(&pend_t0) + (uint64_t)slot * 1000000u;
+	struct timespec ts;
+
+	(void)flags;
+	ts.tv_sec = (time_t)(at / 1000000000u);
+	ts.tv_nsec = (long)(at % 1000000000u);
+	while (!atomic_load(&pend_fast) && clock_nanosleep(CLOCK_MONOTONIC,
+			TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+	atomic_fetch_add(&pend_done, 1);
+	return memcpy(dst, src, n);
+}
+
+struct pend_probe {
+	pthread_t waiter;
+	double cpu_s_per_s;
+};
+
+static uint64_t
+other_thread_cpu_ns(pthread_t t)
+{
+	clockid_t id;
+	struct timespec ts;
+
+	if (pthread_getcpuclockid(t, &id) != 0 ||
+			clock_gettime(id, &ts) != 0)
+		die("thread CPU clock");
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits (sleeping 100 us at a time) until n copies are done. */
+static void
+pend_until(unsigned n)
+{
+	struct timespec ts = { 0, 100000 };
+
+	while (atomic_load(&pend_done) < n)
+		nanosleep(&ts, NULL);
+}
+
+static void *
+pend_prober(void *arg)
+{
+	struct pend_probe *p = arg;
+
+	pend_until(PEND_FROM);
+	uint64_t c0 = other_thread_cpu_ns(p->waiter);
+	uint64_t t0 = now_ns();
+
+	pend_until(PEND_TO);
+	uint64_t c1 = other_thread_cpu_ns(p->waiter);
+	uint64_t t1 = now_ns();
+
+	p->cpu_s_per_s = (double)(c1 - c0) / (double)(t1 - t0);
+	atomic_store(&pend_fast, 1);
+	return NULL;
+}
+
+static double
+pend_cpu(struct runtime *r, struct vdm *vdm, char *dst, char *src,
+	struct vdm_operation_future *futs, struct future **ptrs)
+{
+	struct pend_probe probe;
+	pthread_t prober;
+
+	atomic_store(&pend_slot, 0);
+	atomic_store(&pend_done, 0);
+	atomic_store(&pend_fast, 0);
+	atomic_store(&pend_t0, now_ns() + 20000000u);
+	for (size_t i = 0; i < PEND_NFUTS; i++) {
+		futs[i] = vdm_memcpy(vdm, dst + (i % 64) * SMALL,
+			src + (i % 64) * SMALL, SMALL, 0);
+		ptrs[i] = FUTURE_AS_RUNNABLE(&futs[i]);
+	}
+	probe.waiter = pthread_self();
+	if (pthread_create(&prober, NULL, pend_prober, &probe) != 0)
+		die("pthread_create");
+	runtime_wait_multiple(r, ptrs, PEND_NFUTS);
+	pthread_join(prober, NULL);
+	for (size_t i = 0; i < PEND_NFUTS; i++)
+		check_result(&futs[i], "pending");
+	return probe.cpu_s_per_s;
+}
+
+/* Figure: the waiter's CPU, 10 000 pending, one completion a ms. */
+static void
+bench_pending(struct runtime *r)
+{
+	static const struct figure f = {
+		"runtime: 10k pending 1/ms", "cpu/s", 0, 1, 0.05, "<=0.05",
+	};
+	struct data_mover_threads *dmt = data_mover_threads_new(DMT_THREADS,
+		DMT_RING, FUTURE_NOTIFIER_WAKER);
+	char *src = xalloc(64 * SMALL);
+	char *dst = xalloc(64 * SMALL);
+	struct vdm_operation_future *futs = xalloc(PEND_NFUTS *
+		sizeof(*futs));
+	struct future **ptrs = xalloc(PEND_NFUTS * sizeof(*ptrs));
+	double val[MAX_REPS];
+
+	if (dmt == NULL)
+		die("data_mover_threads_new");
+	data_mover_threads_set_memcpy_fn(dmt, pend_memcpy);
+	fill(src, 64 * SMALL, 14);
+	for (unsigned i = 0; i < reps; i++)
+		val[i] = pend_cpu(r, data_mover_threads_get_vdm(dmt), dst,
+			src, futs, ptrs);
+	check_copied(dst, src, 64 * SMALL, "pending");
+	report(&f, val, NULL);
+	data_mover_threads_delete(dmt);
+	free(src);
+	free(dst);
+	free(futs);
+	free(ptrs);
+}
+
+/*
+ * One step of one future among 16 waiting: a future that runs
+ * STEP_COUNT 64-byte copies one after another on a 2-worker WAKER mover
+ * (each started within the poll that saw the one before complete) beside
+ * 15 copies held on a 1-worker mover until it ends; the time between
+ * consecutive steps' completions, p50, against a plain 64-byte memcpy.
+ */
+struct step_data {
+	struct vdm *vdm;
+	char *dst;
+	char *src;
+	unsigned step;
+	uint64_t *at; /* when each step completed */
+	struct vdm_operation_future cur;
+};
+
+FUTURE(step_future, struct step_data, struct vdm_operation_output);
+
+static _Atomic int step_release; /* the held copies may end */
+
+static enum future_state
+step_task(struct future_context *context, struct future_notifier *notifier)
+{
+	struct step_data *d = future_context_get_data(context);
+	struct vdm_operation_output *out = future_context_get_output(context);
+
+	for (;;) {
+		if (future_poll(FUTURE_AS_RUNNABLE(&d->cur), notifier) !=
+				FUTURE_STATE_COMPLETE)
+			return FUTURE_STATE_RUNNING;
+		*out = *FUTURE_OUTPUT(&d->cur);
+		d->at[d->step] = now_ns();
+		if (out->result != VDM_SUCCESS || ++d->step == STEP_COUNT) {
+			atomic_store(&step_release, 1); /* the others may end */
+			return FUTURE_STATE_COMPLETE;
+		}
+		d->cur = vdm_memcpy(d->vdm, d->dst, d->src, SMALL, 0);
+	}
+}
+
+static int
+step_has_property(void *future, enum future_property property)
+{
+	(void)future;
+	return property == FUTURE_PROPERTY_ASYNC;
+}
+
+static void *
+step_held_memcpy(void *dst, const void *src, size_t n, unsigned flags)
+{
+	struct timespec ts = { 0, 200000 };
+
+	(void)flags;
+	while (!atomic_load(&step_release))
+		nanosleep(&ts, NULL);
+	return memcpy(dst, src, n);
+}
+
+/* p50 of the step times of one run, us. */
+static double
+step_us(struct runtime *r, struct vdm *fast, struct vdm *held, char *dst,
+	char *src, uint64_t *at, double *lat)
+{
+	struct step_future chain;
+	struct vdm_operation_future others[STEP_OTHERS];
+	struct future *ptrs[STEP_OTHERS + 1];
+
+	atomic_store(&step_release, 0);
+	for (size_t i = 0; i < STEP_OTHERS; i++) {
+		others[i] = vdm_memcpy(held, dst + SMALL * (i + 1), src,
+			SMALL, 0);
+		ptrs[i] = FUTURE_AS_RUNNABLE(&others[i]);
+	}
+	chain.data.vdm = fast;
+	chain.data.dst = dst;
+	chain.data.src = src;
+	chain.data.step = 0;
+	chain.data.at = at;
+	chain.data.cur = vdm_memcpy(fast, dst, src, SMALL, 0);
+	FUTURE_INIT_EXT(&chain, step_task, step_has_property);
+	ptrs[STEP_OTHERS] = FUTURE_AS_RUNNABLE(&chain);
+	runtime_wait_multiple(r, ptrs, STEP_OTHERS + 1);
+	for (size_t i = 0; i < STEP_OTHERS; i++)
+		check_result(&others[i], "step: held copy");
+	if (chain.data.step != STEP_COUNT ||
+			FUTURE_OUTPUT(&chain)->result != VDM_SUCCESS) {
+		fprintf(stderr, "bench: step: a copy failed\n");
+		exit(1);
+	}
+	for (size_t i = 1; i < STEP_COUNT; i++)
+		lat[i - 1] = (double)(at[i] - at[i - 1]) / 1000.0;
+	return percentile(lat, STEP_COUNT - 1, 0.50);
+}
+
+/* Figure: one step of one future among 16 waiting, p50. */
+static void
+bench_step(struct runtime *r)
+{
+	static const struct figure f = {
+		"runtime: step among 16 p50", "us", 0, 1, 10, "<=10 us",
+	};
+	struct data_mover_threads *fast = data_mover_threads_new(DMT_THREADS,
+		DMT_RING, FUTURE_NOTIFIER_WAKER);
+	struct data_mover_threads *held = data_mover_threads_new(1,
+		DMT_RING, FUTURE_NOTIFIER_WAKER);
+	char *src = xalloc(SMALL);
+	char *dst = xalloc(SMALL * (STEP_OTHERS + 1));
+	uint64_t *at = xalloc(STEP_COUNT * sizeof(*at));
+	double *lat = xalloc(LAT_SAMPLES * sizeof(*lat)); /* lat_plain_us */
+	double val[MAX_REPS], ref[MAX_REPS], d99;
+
+	if (fast == NULL || held == NULL)
+		die("data_mover_threads_new");
+	data_mover_threads_set_memcpy_fn(held, step_held_memcpy);
+	fill(src, SMALL, 15);
+	step_us(r, data_mover_threads_get_vdm(fast),
+		data_mover_threads_get_vdm(held), dst, src, at, lat);
+	check_copied(dst, src, SMALL, "step");
+	for (unsigned i = 0; i < reps; i++) {
+		val[i] = step_us(r, data_mover_threads_get_vdm(fast),
+			data_mover_threads_get_vdm(held), dst, src, at, lat);
+		lat_plain_us(dst, src, lat, &ref[i], &d99);
+	}
+	report(&f, val, ref);
+	data_mover_threads_delete(fast);
+	data_mover_threads_delete(held);
+	free(src);
+	free(dst);
+	free(at);
+	free(lat);
+}
+
 #endif /* BENCH_THREADS_MOVER */
 
 /* The groups a run may ask for; bit i stands for groups[i]. */
 static const char *const groups[] = {
 	"sync", "wait", "tput", "idle", "lat", "big", "spin", "polls",
-	"futex", "chain",
+	"futex", "chain", "incr", "pending", "step",
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
-#define THREADS_GROUPS 0x3fcU /* all but sync and wait */
+#define THREADS_GROUPS 0x1bfcU /* all but sync, wait and incr */
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench [-r REPS] [-v] "
-		"[sync|wait|threads|tput|idle|lat|big|spin|polls|futex|chain]"
-		"...\n"
+		"[sync|wait|threads|tput|idle|lat|big|spin|polls|futex|chain|"
+		"incr|pending|step]...\n"
 		"  REPS defaults to $BENCH_REPS, else %u (at most %u)\n",
 		DEFAULT_REPS, MAX_REPS);
 	exit(2);
@@ -1765,6 +2164,8 @@ main(int argc, char *argv[])
 		bench_sync(sync_vdm);
 	if (mask & 1U << 1)
 		bench_wait(r, sync_vdm);
+	if (mask & 1U << 10)
+		bench_incr(r);
 #ifdef BENCH_THREADS_MOVER
 	if (mask & 1U << 2)
 		bench_tput(r);
@@ -1782,6 +2183,10 @@ main(int argc, char *argv[])
 		bench_futex(r);
 	if (mask & 1U << 9)
 		bench_chain(r);
+	if (mask & 1U << 11)
+		bench_pending(r);
+	if (mask & 1U << 12)
+		bench_step(r);
 #else
 	if (mask & THREADS_GROUPS)
 		printf("%-26s (not built: the library has no threads mover "

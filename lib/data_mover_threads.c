@@ -280,7 +280,7 @@ promise_poller(struct job *job, struct future_notifier *n)
 {
 	n->notifier_used = FUTURE_NOTIFIER_POLLER;
 	n->poller.ptr_to_monitor = (uint64_t *)&job->done;
-	n->padding |= MA_PROMISE_SIGNALLED;
+	ma_signalled_word = n->poller.ptr_to_monitor; /* ours: signalled */
 }
 
 /*

@@ -68,6 +68,62 @@ ma_test_count(enum ma_test_event event)
 	return atomic_exchange(&test_counts[event], 0);
 }
 
+/* The armed hand-off hooks: hold, window, its argument; 'taken' once the
+ * library reached the store, so that the window follows that very one. */
+static struct {
+	_Atomic int armed;
+	_Atomic int taken;
+	int hold;
+	void (*window)(void *arg);
+	void *arg;
+} handoffs[MA_HANDOFFS];
+
+void
+ma_test_handoff_arm(enum ma_handoff h, int hold, void (*window)(void *arg),
+	void *arg)
+{
+	handoffs[h].hold = hold;
+	handoffs[h].window = window;
+	handoffs[h].arg = arg;
+	atomic_store(&handoffs[h].taken, 0);
+	atomic_store(&handoffs[h].armed, 1);
+}
+
+int
+ma_test_handoff_hold(enum ma_handoff h)
+{
+	int one = 1;
+
+	if (!atomic_compare_exchange_strong(&handoffs[h].armed, &one, 0))
+		return 0;
+	atomic_store(&handoffs[h].taken, 1);
+	return handoffs[h].hold;
+}
+
+void
+ma_test_handoff_window(enum ma_handoff h)
+{
+	int one = 1;
+
+	if (atomic_compare_exchange_strong(&handoffs[h].taken, &one, 0) &&
+			handoffs[h].window != NULL)
+		handoffs[h].window(handoffs[h].arg);
+}
+
+static _Atomic unsigned long long clock_skew;
+
+void
+ma_test_clock_advance(unsigned long long ns)
+{
+	atomic_fetch_add(&clock_skew, ns);
+}
+
+unsigned long long
+ma_test_clock_skew(void)
+{
+	return atomic_load_explicit(&clock_skew, memory_order_relaxed);
+}
+
 int
 ma_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
 {

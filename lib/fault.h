@@ -39,6 +39,7 @@ int ma_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg);
 enum ma_test_event {
 	MA_TEST_WRITTEN_BACK, /* bytes written back after a user's function */
 	MA_TEST_TIMED_SLEEP, /* runtime sleeps with a timeout */
+	MA_TEST_DEFERRED_SLEEP, /* runtime sleeps until a batch's deadline */
 	MA_TEST_EVENTS,
 };
 
@@ -48,9 +49,47 @@ void ma_test_note(enum ma_test_event event, unsigned long amount);
 /* The event's count since the last call, which resets it. */
 unsigned long ma_test_count(enum ma_test_event event);
 
+/*
+ * Store-then-load hand-offs (doc/design.md, "Memory ordering"): a waiter
+ * announces itself with a store, then loads to look for news; the other
+ * side stores news, then loads to look for waiters. At each, on the
+ * waiter's side, a test can arm a one-shot hook:
+ * - window(arg) is called right after the loads that follow the
+ *   announcing store (NULL: nothing is called);
+ * - with hold, the announcing store is made only after the window, and
+ *   the fence between them is left out: the very reordering that the
+ *   fence forbids, made to happen on any processor.
+ * MA_HANDOFF_PARK is the re-check of the condition-variable build's
+ * ma_park_wait, whose announcing store is its caller's: a test holding
+ * it makes that store itself, in the window.
+ */
+enum ma_handoff {
+	MA_HANDOFF_POLLER_JOIN, /* runtime joins the poller watchers */
+	MA_HANDOFF_POLLER_SLEEP, /* runtime counts itself a poller sleeper */
+	MA_HANDOFF_PARK, /* ma_park_wait's re-check under the bucket lock */
+	MA_HANDOFFS,
+};
+
+void ma_test_handoff_arm(enum ma_handoff h, int hold,
+	void (*window)(void *arg), void *arg);
+
+/* In the library: nonzero when this announcing store is to be held. */
+int ma_test_handoff_hold(enum ma_handoff h);
+
+/* In the library, after the loads: calls the armed window, disarms. */
+void ma_test_handoff_window(enum ma_handoff h);
+
+/* Moves the library's clock (ma_now_ns) on by ns, for tests. */
+void ma_test_clock_advance(unsigned long long ns);
+
+/* How far it was moved. */
+unsigned long long ma_test_clock_skew(void);
+
 #else
 
 #define ma_test_note(event, amount) ((void)0)
+#define ma_test_handoff_hold(h) 0
+#define ma_test_handoff_window(h) ((void)0)
 
 #define ma_malloc(size) malloc(size)
 #define ma_aligned_alloc(alignment, size) aligned_alloc(alignment, size)

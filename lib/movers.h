@@ -70,10 +70,15 @@ void ma_runtime_wake(void *data);
 
 /*
  * A POLLER promise whose word's writer calls ma_poller_signal() after
- * setting it: the vdm task marks such a promise in the notifier's
- * padding, so that a runtime may sleep on it without a timeout.
+ * setting it: the mover stores the promised word here, in the poll that
+ * makes the promise, and the runtime (which clears it before each poll)
+ * takes the promise for the library's own only when the word it finally
+ * gets is this one; so a future that polls a copy and then promises a
+ * word of its own is not taken for the library's. Thread-local, in the
+ * initial-exec model (the library is linked by its programs).
  */
-#define MA_PROMISE_SIGNALLED 1u
+extern _Thread_local __attribute__((tls_model("initial-exec")))
+	uint64_t *ma_signalled_word;
 
 /* Called after a library mover set a POLLER word: wakes its watchers. */
 void ma_poller_signal(void);

@@ -17,8 +17,10 @@
 #include "config.h"
 #endif
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
+#include "fault.h"
 #include "internal.h"
 #include "park.h"
 
@@ -32,6 +34,12 @@ void
 ma_park_wait(const uint32_t *word, uint32_t expected,
 	const struct timespec *timeout)
 {
+	/*
+	 * The kernel re-checks the word after a barrier of its own, so a
+	 * test's window (lib/fault.h) comes before it, whatever it holds.
+	 */
+	(void)ma_test_handoff_hold(MA_HANDOFF_PARK);
+	ma_test_handoff_window(MA_HANDOFF_PARK);
 	/* EAGAIN (word changed), EINTR and ETIMEDOUT all mean: re-check. */
 	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, timeout,
 		NULL, 0);
@@ -137,13 +145,29 @@ ma_park_wait(const uint32_t *word, uint32_t expected,
 	}
 	park_lock(b);
 	/*
-	 * Relaxed: the bucket lock orders this load. A waker changes the
-	 * word before it takes the lock in ma_park_wake; if it took the lock
-	 * before us, its unlock happens before our lock and this load sees
-	 * the change; if after, we are on the condition variable by then
-	 * (pthread_cond_wait releases the lock atomically) and it wakes us.
+	 * seq_cst: the caller's stores before the call (it counted itself a
+	 * sleeper) before the re-check below, as the futex's barrier does;
+	 * against a waker that bumps the word, then reads that count, and
+	 * calls ma_park_wake only if it saw a sleeper. The lock alone does
+	 * not order a store before it against a load after it.
 	 */
-	if (__atomic_load_n(word, __ATOMIC_RELAXED) == expected) {
+	int held = ma_test_handoff_hold(MA_HANDOFF_PARK);
+
+	if (!held)
+		atomic_thread_fence(memory_order_seq_cst);
+
+	/*
+	 * Relaxed: the bucket lock orders this load against a waker that
+	 * calls ma_park_wake. It changes the word before it takes the lock;
+	 * if it took the lock before us, its unlock happens before our lock
+	 * and this load sees the change; if after, we are on the condition
+	 * variable by then (pthread_cond_wait releases the lock atomically)
+	 * and it wakes us.
+	 */
+	uint32_t now = __atomic_load_n(word, __ATOMIC_RELAXED);
+
+	ma_test_handoff_window(MA_HANDOFF_PARK);
+	if (now == expected) {
 		b->sleepers++;
 		/* a time-out, a wake or a spurious return: callers re-check */
 		if (timeout != NULL)

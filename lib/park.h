@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "fault.h"
 
 /*
  * Sleeps while *word == expected, at most timeout (NULL: no limit; else a
@@ -24,6 +25,12 @@
  * No wake-up is lost: a thread that changes *word and then calls
  * ma_park_wake(word, ...) either makes a concurrent ma_park_wait see the
  * new value, or wakes it. The word is read with atomic loads only.
+ *
+ * Its re-check of the word is ordered after every store the caller made
+ * before the call, as by a seq_cst fence (the futex system call's own
+ * barrier; a fence in the condition-variable build): a caller may count
+ * itself a sleeper and then call it, against a waker that bumps the word
+ * with a seq_cst operation and then reads that count seq_cst.
  */
 void ma_park_wait(const uint32_t *word, uint32_t expected,
 	const struct timespec *timeout);
@@ -34,7 +41,12 @@ ma_now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+#ifdef MA_FAULT_INJECTION
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec +
+		ma_test_clock_skew(); /* moved on by tests */
+#else
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
 }
 
 /*

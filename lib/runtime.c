@@ -14,6 +14,12 @@
  * compares the count again in the kernel, so a wake that lands anywhere
  * between the pass and the sleep is never lost:
  * - all pending futures used the waker: sleep on 'wakes' until it moves;
+ *   with many of them (BATCH_MIN), the next pass waits until half of
+ *   them had news or the first news is as old as AGE_PASSES passes and
+ *   one more per AGE_UNIT_NS a pass takes, AGE_MAX_PASSES at most (cheap
+ *   passes for latency, dear ones for the processor),
+ *   asleep on 'wakes' with that deadline (spinning when it is too near
+ *   for a sleep), the age read from the clock whenever it is tested;
  * - some gave a poller word: the library's own movers signal a
  *   process-wide count, poller_seq, after they set such a word, while a
  *   wait watches it (poller_watchers), and the runtime's waker bumps it
@@ -21,8 +27,23 @@
  *   poller_seq, without a timeout when every word is the library's, and
  *   with a short one (doubling from 50 us to 1 ms, back to 50 us on
  *   progress) when a word's writer is a mover the library does not know;
- * - some promised nothing: keep polling.
+ * - some promised nothing: pass again at once, with a yield of the
+ *   processor now and then, spaced so that yields are a small share of
+ *   the time spent polling (busy_pass).
  * A short spin before each sleep keeps quick completions off the futex.
+ *
+ * A promise is the library's own (signalled) when the poll that made it
+ * left the promised word in ma_signalled_word, a thread-local that the
+ * runtime clears before each poll: a mark no other future's task can
+ * leave behind in the notifier.
+ *
+ * Memory ordering (doc/design.md, "Memory ordering"): where a waiter
+ * announces itself (joins the watchers, counts itself a sleeper) and then
+ * looks for news, and the other side publishes news and then looks for
+ * announced waiters, each side has a seq_cst fence (or seq_cst
+ * operations) between its store and its load: one per wait or sleep on
+ * the waiter's side. The test build can hold such a store back past the
+ * loads that follow it (lib/fault.h, ma_test_handoff_hold).
  *
  * The runtime's memory is the only thing its waker touches; movers finish
  * with the waker before the future can poll complete, and runtime_delete
@@ -47,8 +68,15 @@
 
 #define SPIN_NS 20000 /* spin this long before sleeping */
 #define BATCH_MIN 16 /* from this many wakers on, passes wait for more */
+#define AGE_PASSES 2 /* ...or until the first news is this many passes */
+#define AGE_UNIT_NS 8000 /* ...and one more per this long a pass takes */
+#define AGE_MAX_PASSES 32 /* ...but at most this many */
+#define DEFER_SLEEP_MIN_NS 60000 /* a nearer deadline is spun out */
 #define POLLER_SLEEP_MIN_NS 50000 /* first bounded sleep on a poller */
 #define POLLER_SLEEP_MAX_NS 1000000 /* and the longest */
+#define YIELD_EVERY_NS 20000 /* passes that must poll: a yield this often */
+#define YIELD_SHARE 32 /* ...at least this many times the last one took */
+#define CLOCK_EVERY 16 /* ...the clock read every this many such passes */
 
 struct runtime {
 	_Atomic uint32_t wakes; /* event count, bumped by every wake */
@@ -61,6 +89,10 @@ static _Atomic uint32_t poller_watchers; /* waits that watch them */
 static _Atomic uint32_t poller_seq; /* bumped when one is set, if watched */
 static _Atomic uint32_t poller_sleepers; /* threads asleep on poller_seq */
 
+/* The word the last poll on this thread promised as signalled. */
+_Thread_local __attribute__((tls_model("initial-exec")))
+	uint64_t *ma_signalled_word;
+
 /* What one pass over the pending futures found. */
 struct pass {
 	size_t wakers; /* futures that will call the waker */
@@ -71,10 +103,22 @@ struct pass {
 	uint64_t *word; /* the first such word, or NULL */
 };
 
+/*
+ * The seq_cst fence of a waiter's side (see the top of the file): out of
+ * line, once per wait or sleep (gcc's ThreadSanitizer build refuses a
+ * fence inlined where these are used).
+ */
+static __attribute__((noinline)) void
+waiter_fence(void)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
 /* Wakes the threads asleep on poller_seq. */
 static void
 poller_seq_bump(void)
 {
+	/* seq_cst: against a sleeper's count and fence (runtime_sleep) */
 	atomic_fetch_add_explicit(&poller_seq, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&poller_sleepers, memory_order_seq_cst) != 0)
 		ma_park_wake((const uint32_t *)&poller_seq, INT_MAX);
@@ -83,7 +127,7 @@ poller_seq_bump(void)
 void
 ma_poller_signal(void)
 {
-	/* seq_cst: the word's store before, against a watcher's join */
+	/* seq_cst: the word's store before, against a watcher's join fence */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&poller_watchers, memory_order_relaxed) != 0)
 		poller_seq_bump();
@@ -95,7 +139,10 @@ ma_runtime_wake(void *data)
 {
 	struct runtime *r = data;
 
-	/* seq_cst with the waiter's sleepers increment and wakes re-read */
+	/*
+	 * seq_cst: the bump, then the sleeper counts; against a sleeper's
+	 * count and the fence after it (or the futex's own re-check).
+	 */
 	atomic_fetch_add_explicit(&r->wakes, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&r->sleepers, memory_order_seq_cst) != 0)
 		ma_park_wake((const uint32_t *)&r->wakes, INT_MAX);
@@ -141,6 +188,14 @@ struct wait {
 	uint32_t seen_poller; /* poller_seq before the pass */
 	int watching; /* joined poller_watchers */
 	uint64_t poller_sleep_ns; /* the next bounded sleep */
+	uint64_t spin_from; /* the spin before a sleep counts from here */
+	unsigned busy_passes; /* passes in a row that must poll */
+	uint64_t busy_since; /* when they began, or yielded last */
+	uint64_t busy_gap; /* the next yield this long after */
+#ifdef MA_FAULT_INJECTION
+	int join_window; /* the join's test window is due after a pass */
+	int join_held; /* and the join itself (lib/fault.h) */
+#endif
 };
 
 /* Nonzero when a poller word was set since the counts were read. */
@@ -161,66 +216,72 @@ news(struct runtime *r, const struct wait *w, const struct pass *p)
 		w->seen || poller_news(w, p);
 }
 
-/* Returns at once when anything happened since the pass, else sleeps. */
+/*
+ * Sleeps on 'wakes' while it is 'expected', until deadline (0: none).
+ * The sleeper count, then the futex's re-check of the word: ma_park_wait
+ * orders the count before its re-check (the kernel's barrier, or the
+ * fence of the condition-variable build), against ma_runtime_wake.
+ */
 static void
-runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
+wakes_sleep(struct runtime *r, uint32_t expected, uint64_t deadline)
 {
-	struct ma_spin spin;
+	struct timespec timeout;
+	const struct timespec *t = NULL;
 
-	if (p->word != NULL) /* atomic by the poller's promise */
-		MA_ATOMIC_WORDS(p->word, sizeof(*p->word));
-	/*
-	 * Many futures wait for wakes: pass again once half of them have
-	 * news, or once news is older than eight passes took, so that
-	 * passes do not outnumber completions (each pass reads every
-	 * pending future, lines the workers are writing).
-	 */
-	uint32_t batch = 1;
-	uint64_t limit = SPIN_NS;
+	if (deadline != 0) {
+		uint64_t now = ma_now_ns();
 
-	if (p->wakers >= BATCH_MIN) {
-		batch = (uint32_t)(p->wakers / 2);
-		if (limit < 8 * p->ns)
-			limit = 8 * p->ns;
-	}
-	for (ma_spin_begin(&spin); ma_spin_step(&spin, limit);) {
-		uint32_t wakes = atomic_load_explicit(&r->wakes,
-			memory_order_acquire);
-
-		if (wakes - w->seen >= batch)
+		if (now >= deadline)
 			return;
-		if (wakes != w->seen && spin.waited >= 8 * p->ns)
-			return;
-		if (poller_news(w, p))
-			return;
+		timeout.tv_sec = (time_t)((deadline - now) / 1000000000u);
+		timeout.tv_nsec = (long)((deadline - now) % 1000000000u);
+		t = &timeout;
+		ma_test_note(MA_TEST_DEFERRED_SLEEP, 1);
 	}
-	if (!p->pollers) {
-		atomic_fetch_add_explicit(&r->sleepers, 1,
-			memory_order_seq_cst);
-		if (atomic_load_explicit(&r->wakes, memory_order_seq_cst) ==
-				w->seen)
-			ma_park_wait((const uint32_t *)&r->wakes, w->seen,
-				NULL);
-		atomic_fetch_sub_explicit(&r->sleepers, 1,
-			memory_order_relaxed);
-		return;
-	}
+	atomic_fetch_add_explicit(&r->sleepers, 1, memory_order_relaxed);
+	if (atomic_load_explicit(&r->wakes, memory_order_relaxed) == expected)
+		ma_park_wait((const uint32_t *)&r->wakes, expected, t);
+	atomic_fetch_sub_explicit(&r->sleepers, 1, memory_order_relaxed);
+}
 
+/* Sleeps on poller_seq unless there is news; bounded for foreign words. */
+static void
+poller_sleep(struct runtime *r, struct wait *w, const struct pass *p)
+{
 	struct timespec timeout = {
 		.tv_sec = 0,
 		.tv_nsec = (long)w->poller_sleep_ns,
 	};
+	int held = ma_test_handoff_hold(MA_HANDOFF_POLLER_SLEEP);
 
 	if (p->foreign_pollers) {
 		w->poller_sleep_ns *= 2;
 		if (w->poller_sleep_ns > POLLER_SLEEP_MAX_NS)
 			w->poller_sleep_ns = POLLER_SLEEP_MAX_NS;
 	}
-	/* seq_cst: against the waker's wakes bump and sleepers read */
-	atomic_fetch_add_explicit(&r->poller_sleepers, 1,
-		memory_order_seq_cst);
-	atomic_fetch_add_explicit(&poller_sleepers, 1, memory_order_seq_cst);
-	if (!news(r, w, p)) {
+	if (!held) {
+		atomic_fetch_add_explicit(&r->poller_sleepers, 1,
+			memory_order_relaxed);
+		atomic_fetch_add_explicit(&poller_sleepers, 1,
+			memory_order_relaxed);
+		/*
+		 * seq_cst: the counts before news() reads wakes and
+		 * poller_seq; against the bump and count read of
+		 * ma_runtime_wake and poller_seq_bump.
+		 */
+		waiter_fence();
+	}
+
+	int sleep = !news(r, w, p);
+
+	ma_test_handoff_window(MA_HANDOFF_POLLER_SLEEP);
+	if (held) {
+		atomic_fetch_add_explicit(&r->poller_sleepers, 1,
+			memory_order_relaxed);
+		atomic_fetch_add_explicit(&poller_sleepers, 1,
+			memory_order_relaxed);
+	}
+	if (sleep) {
 		if (p->foreign_pollers)
 			ma_test_note(MA_TEST_TIMED_SLEEP, 1);
 		ma_park_wait((const uint32_t *)&poller_seq, w->seen_poller,
@@ -231,11 +292,87 @@ runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 		memory_order_relaxed);
 }
 
+/*
+ * Returns once anything happened since the pass (with many wakers: once
+ * enough did, or the first news is old enough), else sleeps. Spins
+ * first, SPIN_NS from w->spin_from, a pause a step during the first
+ * MA_SPIN_PAUSE_NS, then a yield a step.
+ */
+static void
+runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
+{
+	uint32_t batch = 1;
+	uint64_t age = 0; /* news this old makes a pass */
+	uint64_t first = 0; /* when the first news was seen (0: none) */
+	uint64_t now = ma_now_ns();
+
+	if (p->word != NULL) /* atomic by the poller's promise */
+		MA_ATOMIC_WORDS(p->word, sizeof(*p->word));
+	/*
+	 * Many futures wait for wakes: pass again once half of them have
+	 * news, or once news is as old as AGE_PASSES passes and one more
+	 * per AGE_UNIT_NS a pass takes, so that passes do not outnumber
+	 * completions (each pass reads every pending future, lines the
+	 * workers are writing), at most AGE_MAX_PASSES: a pass of 1 us
+	 * waits 2 us, one of 100 us (10 000 futures) 1.45 ms, so the
+	 * passes' share of the time falls as they grow dearer.
+	 */
+	if (p->wakers >= BATCH_MIN && !p->pollers) {
+		batch = (uint32_t)(p->wakers / 2);
+		uint64_t passes = AGE_MAX_PASSES;
+
+		if (p->ns < AGE_MAX_PASSES * AGE_UNIT_NS &&
+				AGE_PASSES + p->ns / AGE_UNIT_NS < passes)
+			passes = AGE_PASSES + p->ns / AGE_UNIT_NS;
+		age = passes * p->ns;
+	}
+	if (w->spin_from == 0)
+		w->spin_from = now;
+	for (;;) {
+		/* acquire: see everything published before a wake we see */
+		uint32_t wakes = atomic_load_explicit(&r->wakes,
+			memory_order_acquire);
+
+		if (p->pollers && poller_news(w, p))
+			break;
+		if (wakes != w->seen) {
+			if (first == 0)
+				first = now;
+			if (wakes - w->seen >= batch || now - first >= age)
+				break;
+		}
+
+		uint64_t spun = now - w->spin_from;
+
+		if (first != 0 ? first + age - now < DEFER_SLEEP_MIN_NS :
+				spun < SPIN_NS) {
+			/* deferred with the deadline near, or spinning */
+			if (spun < MA_SPIN_PAUSE_NS)
+				ma_cpu_relax();
+			else
+				sched_yield();
+		} else if (first != 0) {
+			/* deferred: asleep until enough news or the age */
+			wakes_sleep(r, wakes, first + age);
+		} else if (p->pollers) {
+			poller_sleep(r, w, p);
+			w->spin_from = 0;
+			return;
+		} else {
+			wakes_sleep(r, w->seen, 0);
+			w->spin_from = ma_now_ns(); /* woken: spin anew */
+		}
+		now = ma_now_ns(); /* the age is read when tested */
+	}
+	/* the next spin counts from the news that made this pass */
+	w->spin_from = first != 0 ? first : now;
+}
+
 /* Polls one future; nonzero while it is pending. Notes its promise. */
 static int
 poll_one(struct future *f, struct future_notifier *n, struct pass *p)
 {
-	n->padding = 0;
+	ma_signalled_word = NULL;
 	if (future_poll(f, n) == FUTURE_STATE_COMPLETE)
 		return 0;
 	switch (n->notifier_used) {
@@ -248,7 +385,7 @@ poll_one(struct future *f, struct future_notifier *n, struct pass *p)
 			break;
 		}
 		p->pollers = 1;
-		if (n->padding & MA_PROMISE_SIGNALLED)
+		if (n->poller.ptr_to_monitor == ma_signalled_word)
 			break;
 		p->foreign_pollers = 1;
 		if (p->word == NULL)
@@ -298,6 +435,55 @@ runtime_pass(struct future *futs[], size_t n, struct future_notifier *nf,
 	return pending;
 }
 
+/*
+ * Joins the waits that watch the library's poller words, so that their
+ * movers signal from now on. The join, then the loads of the pass that
+ * follows; against ma_poller_signal's word store, fence, watchers load.
+ */
+static void
+watchers_join(struct wait *w)
+{
+	w->watching = 1;
+#ifdef MA_FAULT_INJECTION
+	w->join_window = 1;
+	w->join_held = ma_test_handoff_hold(MA_HANDOFF_POLLER_JOIN);
+	if (w->join_held)
+		return;
+#endif
+	atomic_fetch_add_explicit(&poller_watchers, 1, memory_order_relaxed);
+	/* seq_cst: the join before the next pass's loads (see above) */
+	waiter_fence();
+}
+
+/*
+ * A pass that must poll again at once: a yield of the processor now and
+ * then, so that a thread this one waits for gets to run on a busy
+ * machine, at a small cost to a future that progresses whenever it is
+ * polled: the first after YIELD_EVERY_NS of such passes, each next one
+ * after YIELD_SHARE times what the last one took (a yield that handed
+ * the processor over for a while is paid for by that much polling).
+ * The clock is read every CLOCK_EVERY passes.
+ */
+static void
+busy_pass(struct wait *w)
+{
+	if (++w->busy_passes % CLOCK_EVERY != 0)
+		return;
+
+	uint64_t now = ma_now_ns();
+
+	if (w->busy_since == 0) {
+		w->busy_since = now;
+		w->busy_gap = YIELD_EVERY_NS;
+	} else if (now - w->busy_since >= w->busy_gap) {
+		sched_yield();
+		w->busy_since = ma_now_ns();
+		w->busy_gap = YIELD_SHARE * (w->busy_since - now);
+		if (w->busy_gap < YIELD_EVERY_NS)
+			w->busy_gap = YIELD_EVERY_NS;
+	}
+}
+
 MA_EXPORT void
 runtime_wait_multiple(struct runtime *runtime, struct future *futs[],
 	size_t nfuts)
@@ -309,8 +495,6 @@ runtime_wait_multiple(struct runtime *runtime, struct future *futs[],
 		.padding = 0,
 	};
 	struct wait w = { .poller_sleep_ns = POLLER_SLEEP_MIN_NS };
-	struct ma_spin busy_spin = { 0, 0, 0 }; /* since passes must poll */
-	int busy = 0;
 	size_t pending = nfuts;
 	struct pass p;
 
@@ -327,29 +511,30 @@ runtime_wait_multiple(struct runtime *runtime, struct future *futs[],
 		pending = runtime_pass(futs, pending, &notifier, &p);
 		if (start != 0)
 			p.ns = ma_now_ns() - start;
+#ifdef MA_FAULT_INJECTION
+		if (w.join_window) {
+			w.join_window = 0;
+			ma_test_handoff_window(MA_HANDOFF_POLLER_JOIN);
+			if (w.join_held)
+				atomic_fetch_add_explicit(&poller_watchers, 1,
+					memory_order_relaxed);
+		}
+#endif
 		if (pending == 0)
 			break;
 		if (pending < before)
 			w.poller_sleep_ns = POLLER_SLEEP_MIN_NS; /* progress */
 		if (p.pollers && !w.watching) {
-			/* seq_cst: against ma_poller_signal's fence */
-			atomic_fetch_add_explicit(&poller_watchers, 1,
-				memory_order_seq_cst);
-			w.watching = 1;
+			watchers_join(&w);
 			continue; /* pass again: signals come from now on */
 		}
 		if (!p.must_poll) {
-			busy = 0;
+			w.busy_passes = 0;
+			w.busy_since = 0;
 			runtime_park(runtime, &w, &p);
 			continue;
 		}
-		/* Nothing to wait for: poll again, yielding once it drags on. */
-		if (!busy) {
-			ma_spin_begin(&busy_spin);
-			busy = 1;
-		}
-		if (!ma_spin_step(&busy_spin, SPIN_NS))
-			sched_yield();
+		busy_pass(&w);
 	}
 	if (w.watching)
 		atomic_fetch_sub_explicit(&poller_watchers, 1,

@@ -13,11 +13,15 @@
  *   library does not know makes it sleep with a timeout.
  */
 
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <check.h>
@@ -25,6 +29,9 @@
 #include <libminiasync.h>
 
 #include "fault.h"
+#include "movers.h"
+#include "test_util.h"
+#include "valgrind.h"
 
 /* A user's copy that ignores the flags, as one written for 0.2 does. */
 static void *
@@ -288,6 +295,518 @@ START_TEST(test_foreign_poller_word_timed)
 }
 END_TEST
 
+
+/* Waits at most 'seconds' for *flag: a hang becomes a failure, not a stop. */
+static int
+wait_flag(_Atomic int *flag, double seconds)
+{
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (atomic_load(flag))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)(now.tv_sec - t0.tv_sec) +
+				(double)(now.tv_nsec - t0.tv_nsec) / 1e9 >
+				seconds)
+			return 0;
+		sched_yield();
+	}
+}
+
+/*
+ * A "select" future: polls a copy on a POLLER threads mover (handing it
+ * the notifier) and a word of its own, completes when its own word is
+ * set, and promises its own word: a foreign word, whatever the copy
+ * marked during the poll.
+ */
+struct select_data {
+	struct vdm_operation_future *copy;
+	_Atomic uint64_t *word;
+};
+
+FUTURE(select_future, struct select_data, struct word_output);
+
+static enum future_state
+select_task(struct future_context *ctx, struct future_notifier *n)
+{
+	struct select_data *d = future_context_get_data(ctx);
+
+	future_poll(FUTURE_AS_RUNNABLE(d->copy), n);
+	if (atomic_load(d->word) != 0)
+		return FUTURE_STATE_COMPLETE;
+	if (n != NULL) {
+		n->notifier_used = FUTURE_NOTIFIER_POLLER;
+		n->poller.ptr_to_monitor = (uint64_t *)d->word;
+	}
+	return FUTURE_STATE_RUNNING;
+}
+
+static _Atomic int copy_release;
+static _Atomic int copy_finished;
+
+/* A copy held until released (or 10 s passed). */
+static void *
+held_memcpy(void *dest, const void *src, size_t n, unsigned flags)
+{
+	struct timespec start, now;
+
+	(void)flags;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (!atomic_load(&copy_release) &&
+		now.tv_sec - start.tv_sec < 10);
+	atomic_store(&copy_finished, 1);
+	return memcpy(dest, src, n);
+}
+
+struct setter_arg {
+	pid_t waiter;
+	_Atomic uint64_t *word;
+};
+
+static void *
+set_word_when_waiter_sleeps(void *arg)
+{
+	struct setter_arg *a = arg;
+
+	test_wait_until_sleeping(a->waiter);
+	atomic_store(a->word, 1);
+	return NULL;
+}
+
+/*
+ * The select future over a copy that stays pending and a word of its
+ * own: the wait ends because the word was set, while the copy is still
+ * held (a runtime that took the word for the mover's would sleep until
+ * the copy ends).
+ */
+START_TEST(test_select_foreign_word)
+{
+	static char src[64], dst[64];
+	static _Atomic uint64_t word;
+	struct data_mover_threads *dmt = data_mover_threads_new(1, 8,
+		FUTURE_NOTIFIER_POLLER);
+	struct runtime *r = runtime_new();
+	struct vdm_operation_future copy;
+	struct select_future sel;
+	struct setter_arg arg = { test_gettid(), &word };
+	pthread_t setter;
+
+	atomic_store(&word, 0);
+	atomic_store(&copy_release, 0);
+	atomic_store(&copy_finished, 0);
+	data_mover_threads_set_memcpy_fn(dmt, held_memcpy);
+	memset(src, 0x3c, sizeof(src));
+	copy = vdm_memcpy(data_mover_threads_get_vdm(dmt), dst, src,
+		sizeof(dst), 0);
+	sel.data.copy = &copy;
+	sel.data.word = &word;
+	FUTURE_INIT(&sel, select_task);
+	ma_test_count(MA_TEST_TIMED_SLEEP);
+	ck_assert_int_eq(pthread_create(&setter, NULL,
+		set_word_when_waiter_sleeps, &arg), 0);
+	runtime_wait(r, FUTURE_AS_RUNNABLE(&sel));
+	ck_assert_msg(!atomic_load(&copy_finished),
+		"the wait ended with the copy, not with the select's word");
+	ck_assert_uint_gt(ma_test_count(MA_TEST_TIMED_SLEEP), 0);
+	pthread_join(setter, NULL);
+	atomic_store(&copy_release, 1);
+	runtime_wait(r, FUTURE_AS_RUNNABLE(&copy));
+	ck_assert_int_eq(memcmp(dst, src, sizeof(dst)), 0);
+	runtime_delete(r);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+/*
+ * Gates: futures of the test that promise the waker and complete once
+ * opened (then woken). Every poll is counted; a poll of a slow gate
+ * spins 200 us first, so that a pass takes long; a poll of a clock gate
+ * moves the library's clock on by 100 s, so that a pass seems to.
+ */
+struct gate {
+	_Atomic int open;
+	_Atomic int armed;
+	int slow;
+	int clock;
+	struct future_waker waker;
+};
+
+struct gate_data {
+	struct gate *g;
+};
+
+FUTURE(gate_future, struct gate_data, struct word_output);
+
+static _Atomic unsigned long gate_polls;
+
+static enum future_state
+gate_task(struct future_context *ctx, struct future_notifier *n)
+{
+	struct gate *g = ((struct gate_data *)future_context_get_data(ctx))->g;
+
+	atomic_fetch_add(&gate_polls, 1);
+	if (g->slow) {
+		struct timespec t0, now;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do
+			clock_gettime(CLOCK_MONOTONIC, &now);
+		while ((now.tv_sec - t0.tv_sec) * 1000000000L +
+			(now.tv_nsec - t0.tv_nsec) < 200000);
+	}
+	if (g->clock)
+		ma_test_clock_advance(100ULL * 1000000000ULL);
+	if (atomic_load(&g->open))
+		return FUTURE_STATE_COMPLETE;
+	if (!atomic_load(&g->armed)) {
+		g->waker = n->waker;
+		MA_HAPPENS_BEFORE(&g->armed); /* the waker, to gate_open */
+		atomic_store(&g->armed, 1);
+	}
+	n->notifier_used = FUTURE_NOTIFIER_WAKER;
+	return FUTURE_STATE_RUNNING;
+}
+
+static void
+gate_open(struct gate *g)
+{
+	while (!atomic_load(&g->armed))
+		sched_yield();
+	MA_HAPPENS_AFTER(&g->armed);
+	atomic_store(&g->open, 1);
+	FUTURE_WAKER_WAKE(&g->waker);
+}
+
+struct gates {
+	size_t n;
+	struct gate *g;
+	struct gate_future *f;
+	struct future **ptrs;
+	struct runtime *r;
+	_Atomic pid_t tid;
+	_Atomic int returned;
+	struct rusage ru;
+};
+
+static void *
+gates_waiter(void *arg)
+{
+	struct gates *gs = arg;
+
+	atomic_store(&gs->tid, test_gettid());
+	runtime_wait_multiple(gs->r, gs->ptrs, gs->n);
+	getrusage(RUSAGE_THREAD, &gs->ru);
+	atomic_store(&gs->returned, 1);
+	return NULL;
+}
+
+/* n gates waited for by a thread of their own; slow / clock as said. */
+static void
+gates_start(struct gates *gs, size_t n, int slow, int clock, pthread_t *t)
+{
+	gs->n = n;
+	gs->g = calloc(n, sizeof(*gs->g));
+	gs->f = calloc(n, sizeof(*gs->f));
+	gs->ptrs = calloc(n, sizeof(*gs->ptrs));
+	ck_assert(gs->g != NULL && gs->f != NULL && gs->ptrs != NULL);
+	for (size_t i = 0; i < n; i++) {
+		gs->g[i].slow = slow;
+		gs->f[i].data.g = &gs->g[i];
+		FUTURE_INIT(&gs->f[i], gate_task);
+		gs->ptrs[i] = FUTURE_AS_RUNNABLE(&gs->f[i]);
+	}
+	gs->g[n - 1].clock = clock;
+	gs->r = runtime_new();
+	atomic_store(&gs->tid, 0);
+	atomic_store(&gs->returned, 0);
+	ck_assert_int_eq(pthread_create(t, NULL, gates_waiter, gs), 0);
+	for (size_t i = 0; i < n; i++)
+		while (!atomic_load(&gs->g[i].armed))
+			sched_yield();
+	while (atomic_load(&gs->tid) == 0)
+		sched_yield();
+}
+
+/* Opens the gates not yet open, joins the waiter, prints its CPU. */
+static void
+gates_end(struct gates *gs, pthread_t t, const char *what)
+{
+	for (size_t i = 0; i < gs->n; i++)
+		if (!atomic_load(&gs->g[i].open))
+			gate_open(&gs->g[i]);
+	pthread_join(t, NULL);
+	printf("%s: the waiting thread used %ld.%06ld s of CPU\n", what,
+		(long)(gs->ru.ru_utime.tv_sec + gs->ru.ru_stime.tv_sec),
+		(long)(gs->ru.ru_utime.tv_usec + gs->ru.ru_stime.tv_usec));
+	runtime_delete(gs->r);
+	free(gs->g);
+	free(gs->f);
+	free(gs->ptrs);
+}
+
+/*
+ * After one gate opens, the waiter (with 16 or more pending) defers its
+ * next pass and sleeps meanwhile: seen asleep in the deferral before any
+ * further poll. A gate each try, while 16 stay pending.
+ */
+static int
+deferral_sleeps(struct gates *gs)
+{
+	pid_t tid = atomic_load(&gs->tid);
+
+	if (test_thread_state(tid) == '?') {
+		printf("/proc cannot tell whether the waiter sleeps here\n");
+		return 1;
+	}
+	/* up to 20 tries, each with 16 or more still pending */
+	for (size_t k = 0; k < 20 && (k + 16 < gs->n || k == 0); k++) {
+		if (!test_wait_until_sleeping(tid))
+			return 0;
+		ma_test_count(MA_TEST_DEFERRED_SLEEP);
+
+		unsigned long polls = atomic_load(&gate_polls);
+		unsigned long deferred = 0;
+
+		gate_open(&gs->g[k]);
+		while (atomic_load(&gate_polls) == polls) {
+			deferred += ma_test_count(MA_TEST_DEFERRED_SLEEP);
+			if (deferred != 0 && test_thread_state(tid) == 'S' &&
+					atomic_load(&gate_polls) == polls)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+check_deferral_sleeps(size_t n, int slow)
+{
+	struct gates gs;
+	pthread_t t;
+	int slept;
+
+	gates_start(&gs, n, slow, 0, &t);
+	slept = deferral_sleeps(&gs);
+	gates_end(&gs, t, n == 16 ? "16 pending" : "10000 pending");
+	ck_assert_msg(slept, "%zu pending: the waiter never slept while a "
+		"pass was deferred", n);
+}
+
+START_TEST(test_deferral_sleeps_16)
+{
+	check_deferral_sleeps(16, 1);
+}
+END_TEST
+
+START_TEST(test_deferral_sleeps_10000)
+{
+	check_deferral_sleeps(10000, 0);
+}
+END_TEST
+
+/*
+ * The age that ends a deferral is read when it is tested: passes seem
+ * to take 100 s (a clock gate), so a deferral is due about an hour after
+ * its first news; the clock is moved on by 10 000 s, and the next wake
+ * finds the age passed at once and makes a pass (one that read a clock
+ * saved earlier would sleep on for an hour).
+ */
+START_TEST(test_batch_age_clock)
+{
+	struct gates gs;
+	pthread_t t;
+	pid_t tid;
+	unsigned long polls;
+
+	gates_start(&gs, 32, 0, 1, &t);
+	tid = atomic_load(&gs.tid);
+	ck_assert(test_wait_until_sleeping(tid));
+	ma_test_count(MA_TEST_DEFERRED_SLEEP);
+	polls = atomic_load(&gate_polls);
+	gate_open(&gs.g[0]);
+	while (ma_test_count(MA_TEST_DEFERRED_SLEEP) == 0)
+		sched_yield();
+	ck_assert_uint_eq(atomic_load(&gate_polls), polls);
+	ma_test_clock_advance(10000ULL * 1000000000ULL);
+	gate_open(&gs.g[1]);
+
+	_Atomic int passed = 0;
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (atomic_load(&gate_polls) != polls)
+			atomic_store(&passed, 1);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (!atomic_load(&passed) && now.tv_sec - t0.tv_sec < 10);
+	gates_end(&gs, t, "age clock");
+	ck_assert_msg(atomic_load(&passed),
+		"no pass after the deferral's age passed");
+}
+END_TEST
+
+/*
+ * A future that promises a word the library signals (as the threads
+ * mover's do: it leaves the word in ma_signalled_word), set by the test.
+ */
+struct libword {
+	_Atomic uint64_t word;
+	_Atomic int done;
+};
+
+struct libword_data {
+	struct libword *w;
+};
+
+FUTURE(libword_future, struct libword_data, struct word_output);
+
+static enum future_state
+libword_task(struct future_context *ctx, struct future_notifier *n)
+{
+	struct libword *w =
+		((struct libword_data *)future_context_get_data(ctx))->w;
+
+	if (atomic_load(&w->done))
+		return FUTURE_STATE_COMPLETE;
+	n->notifier_used = FUTURE_NOTIFIER_POLLER;
+	n->poller.ptr_to_monitor = (uint64_t *)&w->word;
+	ma_signalled_word = n->poller.ptr_to_monitor;
+	return FUTURE_STATE_RUNNING;
+}
+
+struct handoff_wait {
+	struct runtime *r;
+	struct future **futs;
+	size_t n;
+	_Atomic int returned;
+};
+
+static void *
+handoff_waiter(void *arg)
+{
+	struct handoff_wait *hw = arg;
+
+	runtime_wait_multiple(hw->r, hw->futs, hw->n);
+	atomic_store(&hw->returned, 1);
+	return NULL;
+}
+
+/*
+ * Runs the wait in a thread with the hand-off armed; 1 if it returned
+ * by itself (within 10 s when fenced; a held one is given 1 s, and must
+ * hang), else rescues it with a signal.
+ */
+static int
+handoff_run(struct handoff_wait *hw, enum ma_handoff h, int hold,
+	void (*window)(void *), void *arg)
+{
+	pthread_t t;
+	int returned;
+
+	atomic_store(&hw->returned, 0);
+	ma_test_handoff_arm(h, hold, window, arg);
+	ck_assert_int_eq(pthread_create(&t, NULL, handoff_waiter, hw), 0);
+	returned = wait_flag(&hw->returned, hold ? 1.0 : 10.0);
+	while (!atomic_load(&hw->returned)) {
+		ma_poller_signal(); /* the rescue: watchers are counted */
+		sched_yield();
+	}
+	pthread_join(t, NULL);
+	return returned;
+}
+
+/* The window of the join: the word set and signalled, as a mover does. */
+static void
+join_window(void *arg)
+{
+	struct libword *w = arg;
+
+	atomic_store(&w->done, 1);
+	atomic_store_explicit(&w->word, 1, memory_order_release);
+	ma_poller_signal();
+}
+
+/*
+ * The POLLER join: the runtime joins the watchers, then passes (loads
+ * the word's state); a mover sets the word, then reads the watchers in
+ * ma_poller_signal. Held, the mover sees no watcher and the runtime no
+ * word: it sleeps without a timeout.
+ */
+START_TEST(test_handoff_poller_join)
+{
+	for (int hold = 0; hold < 2; hold++) {
+		struct libword w = { 0, 0 };
+		struct libword_future f;
+		struct future *futs[1];
+		struct handoff_wait hw;
+
+		f.data.w = &w;
+		FUTURE_INIT(&f, libword_task);
+		futs[0] = FUTURE_AS_RUNNABLE(&f);
+		hw.r = runtime_new();
+		hw.futs = futs;
+		hw.n = 1;
+		ck_assert_int_eq(handoff_run(&hw, MA_HANDOFF_POLLER_JOIN,
+			hold, join_window, &w), !hold);
+		runtime_delete(hw.r);
+	}
+}
+END_TEST
+
+struct sleep_window_arg {
+	struct libword *w;
+	struct gate *g;
+};
+
+/* The window of the poller sleep: a waker called (the word not set). */
+static void
+sleep_window(void *arg)
+{
+	struct sleep_window_arg *a = arg;
+
+	atomic_store(&a->w->done, 1);
+	gate_open(a->g);
+}
+
+/*
+ * The POLLER sleep: the runtime counts itself a poller sleeper, then
+ * reads the wake count; a waker bumps the wake count, then reads the
+ * poller sleepers. Held, neither sees the other, and the runtime sleeps
+ * on the poller count with nothing to wake it.
+ */
+START_TEST(test_handoff_poller_sleep)
+{
+	for (int hold = 0; hold < 2; hold++) {
+		struct libword w = { 0, 0 };
+		struct gate g;
+		struct libword_future fw;
+		struct gate_future fg;
+		struct future *futs[2];
+		struct handoff_wait hw;
+		struct sleep_window_arg a = { &w, &g };
+
+		memset(&g, 0, sizeof(g));
+		fw.data.w = &w;
+		FUTURE_INIT(&fw, libword_task);
+		fg.data.g = &g;
+		FUTURE_INIT(&fg, gate_task);
+		futs[0] = FUTURE_AS_RUNNABLE(&fw);
+		futs[1] = FUTURE_AS_RUNNABLE(&fg);
+		hw.r = runtime_new();
+		hw.futs = futs;
+		hw.n = 2;
+		ck_assert_int_eq(handoff_run(&hw, MA_HANDOFF_POLLER_SLEEP,
+			hold, sleep_window, &a), !hold);
+		runtime_delete(hw.r);
+	}
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -298,6 +817,12 @@ test_suite(void)
 	tcase_add_test(tc, test_durable_after_user_function);
 	tcase_add_test(tc, test_many_poller_words_no_timeout);
 	tcase_add_test(tc, test_foreign_poller_word_timed);
+	tcase_add_test(tc, test_select_foreign_word);
+	tcase_add_test(tc, test_deferral_sleeps_16);
+	tcase_add_test(tc, test_deferral_sleeps_10000);
+	tcase_add_test(tc, test_batch_age_clock);
+	tcase_add_test(tc, test_handoff_poller_join);
+	tcase_add_test(tc, test_handoff_poller_sleep);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -21,6 +21,7 @@
 
 #include <check.h>
 
+#include "fault.h"
 #include "park.h"
 #include "test_util.h"
 #include "valgrind.h"
@@ -300,6 +301,108 @@ START_TEST(test_now_monotonic)
 }
 END_TEST
 
+
+/*
+ * The re-check's hand-off (lib/fault.h, MA_HANDOFF_PARK): a sleeper
+ * counts itself, then calls ma_park_wait, whose re-check reads the word;
+ * a waker bumps the word, then reads the count and wakes only if it saw
+ * a sleeper. Its window runs the waker up to its read of the count.
+ */
+struct recheck {
+	_Atomic uint32_t word;
+	_Atomic uint32_t count;
+	_Atomic int go; /* the waker may bump */
+	_Atomic int read; /* it read the count */
+	_Atomic int returned; /* the sleeper's ma_park_wait returned */
+	int hold;
+};
+
+static void *
+recheck_waker(void *arg)
+{
+	struct recheck *c = arg;
+
+	while (!atomic_load(&c->go))
+		sched_yield();
+	atomic_fetch_add(&c->word, 1); /* seq_cst */
+	uint32_t sleepers = atomic_load(&c->count); /* seq_cst */
+
+	atomic_store(&c->read, 1);
+	if (sleepers != 0)
+		ma_park_wake((const uint32_t *)&c->word, INT_MAX);
+	return NULL;
+}
+
+static void
+recheck_window(void *arg)
+{
+	struct recheck *c = arg;
+
+	atomic_store(&c->go, 1);
+	while (!atomic_load(&c->read))
+		sched_yield();
+	if (c->hold)
+		atomic_store_explicit(&c->count, 1, memory_order_relaxed);
+}
+
+static void *
+recheck_sleeper(void *arg)
+{
+	struct recheck *c = arg;
+
+	ma_test_handoff_arm(MA_HANDOFF_PARK, c->hold, recheck_window, c);
+	if (!c->hold)
+		atomic_store_explicit(&c->count, 1, memory_order_relaxed);
+	ma_park_wait((const uint32_t *)&c->word, 0, NULL);
+	atomic_store(&c->returned, 1);
+	return NULL;
+}
+
+/* 1 if the sleeper returned by itself (1 s given when held, else 10 s). */
+static int
+recheck_run(int hold)
+{
+	struct recheck c;
+	pthread_t sleeper, waker;
+	uint64_t end;
+	int returned;
+
+	memset(&c, 0, sizeof(c));
+	c.hold = hold;
+	MA_ATOMIC_WORDS(&c, sizeof(c)); /* atomics only, but for hold */
+	ck_assert_int_eq(pthread_create(&waker, NULL, recheck_waker, &c), 0);
+	ck_assert_int_eq(pthread_create(&sleeper, NULL, recheck_sleeper, &c),
+		0);
+	end = ma_now_ns() + (hold ? 1000000000u : 10000000000u);
+	while (!atomic_load(&c.returned) && ma_now_ns() < end)
+		sched_yield();
+	returned = atomic_load(&c.returned);
+	pthread_join(waker, NULL);
+	while (!atomic_load(&c.returned)) { /* the rescue */
+		ma_park_wake((const uint32_t *)&c.word, INT_MAX);
+		sched_yield();
+	}
+	pthread_join(sleeper, NULL);
+	MA_ATOMIC_WORDS_END(&c, sizeof(c));
+	return returned;
+}
+
+/*
+ * With its fence, the condition-variable build's re-check never misses
+ * the bump of a waker that counted no sleeper; with the count held back
+ * past the re-check (what a processor may do without the fence), the
+ * sleeper sleeps for good. The futex's re-check is the kernel's, after
+ * the window: the sleeper returns either way.
+ */
+START_TEST(test_recheck_handoff)
+{
+	int futex = strcmp(ma_park_primitive(), "futex") == 0;
+
+	ck_assert_int_eq(recheck_run(0), 1);
+	ck_assert_int_eq(recheck_run(1), futex);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -316,6 +419,7 @@ test_suite(void)
 	tcase_add_test(tc, test_wake_one_per_word);
 	tcase_add_test(tc, test_pingpong_stress);
 	tcase_add_test(tc, test_spin_ends);
+	tcase_add_test(tc, test_recheck_handoff);
 	tcase_add_test(tc, test_now_monotonic);
 	suite_add_tcase(s, tc);
 	return s;
