@@ -102,6 +102,7 @@ tests_hostile_LDADD = $(ma_test_ldadd)
 ma_check_suites += tests/ringbuf
 tests_ringbuf_SOURCES = tests/ringbuf.c tests/test_main.c \
 	tests/test_util.c tests/test_util.h
+tests_ringbuf_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_ringbuf_CFLAGS = $(ma_test_cflags)
 tests_ringbuf_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
 
@@ -112,6 +113,16 @@ tests_arena_SOURCES = tests/arena.c tests/test_main.c \
 tests_arena_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_arena_CFLAGS = $(ma_test_cflags)
 tests_arena_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+
+# white-box: the threads mover's pool, its sleep at a stalled producer,
+# fork without workers (test hooks and faults of lib/fault.h)
+ma_check_suites += tests/threads_internal
+tests_threads_internal_SOURCES = tests/threads_internal.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
+tests_threads_internal_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_threads_internal_CFLAGS = $(ma_test_cflags)
+tests_threads_internal_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) \
+	$(PTHREAD_LIBS)
 
 # the wait primitive and the flush path: white-box, on the test library
 tests_park_SOURCES = tests/park.c tests/test_main.c \
