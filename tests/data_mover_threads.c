@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,19 @@
 #include "test_util.h"
 
 #define GUARD 64
+
+/*
+ * ThreadSanitizer cannot follow a child that starts threads after a fork
+ * of a process with threads ("not supported"): test_fork is left out
+ * there, and runs in every other build (plain, ASan, valgrind).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_BUILD 1
+#endif
+#endif
 
 static const enum future_notifier_type notifiers[] = {
 	FUTURE_NOTIFIER_NONE, FUTURE_NOTIFIER_WAKER, FUTURE_NOTIFIER_POLLER,
@@ -609,12 +623,17 @@ static int fork_gate_open; /* under fork_gate_lock */
  * parent's worker waits on it, a waiter the child does not have.
  */
 static _Atomic int fork_gate_open_in_child;
+static pid_t fork_parent; /* set before the mover starts */
 
 static void *
 fork_gated_memcpy(void *dst, const void *src, size_t n, unsigned flags)
 {
 	(void)flags;
-	if (n == FORK_SLOW && !atomic_load(&fork_gate_open_in_child)) {
+	if (n == FORK_SLOW && getpid() != fork_parent) {
+		/* in the child: the copy performed again there */
+		while (!atomic_load(&fork_gate_open_in_child))
+			sched_yield();
+	} else if (n == FORK_SLOW) {
 		pthread_mutex_lock(&fork_gate_lock);
 		fork_gate_entered = 1;
 		pthread_cond_broadcast(&fork_gate_cond);
@@ -689,13 +708,14 @@ fork_child_work(struct data_mover_threads *dmt,
 
 START_TEST(test_fork)
 {
-	struct data_mover_threads *dmt = data_mover_threads_new(2, 8,
-		FUTURE_NOTIFIER_WAKER);
+	struct data_mover_threads *dmt;
 	static char slow_src[FORK_SLOW], slow_dst[FORK_SLOW];
 	struct future_notifier n = { 0 };
 	_Atomic unsigned woken = 0;
 	int status;
 
+	fork_parent = getpid();
+	dmt = data_mover_threads_new(2, 8, FUTURE_NOTIFIER_WAKER);
 	ck_assert_ptr_nonnull(dmt);
 	data_mover_threads_set_memcpy_fn(dmt, fork_gated_memcpy);
 	fill_pattern((unsigned char *)slow_src, FORK_SLOW, 3);
@@ -756,7 +776,9 @@ test_suite(void)
 	tcase_add_test(api, test_delete_finishes_queue);
 	tcase_add_test(api, test_wait_with_other_waker);
 	tcase_add_test(api, test_bad_arguments);
+#ifndef TSAN_BUILD
 	tcase_add_test(api, test_fork);
+#endif
 	suite_add_tcase(s, api);
 
 	tcase_set_timeout(stress, 120);
