@@ -8,9 +8,9 @@
  * Jobs. Each operation owns a job record from the mover's arena, taken by
  * op_new from a lock-free free stack and given back once both its holders
  * let go: the future (op_delete sets DELETED in the phase word) and the
- * queue (QREF, cleared by the worker that took the job out of the queue,
- * when it is done with it, or by whoever completes a job that worker
- * claimed). Whoever makes "DELETED and not QREF" true gives the record
+ * queue (QREF, cleared by the thread that took the job out of the queue,
+ * when it is done with it, or by whoever completes a big job that thread
+ * shared out). Whoever makes "DELETED and not QREF" true gives the record
  * back, so a record is never reused while a queue still names it, and
  * nobody waits to reuse one. Futures move by value, so the record holds
  * its own copy of the operation and wakers.
@@ -23,11 +23,16 @@
  *
  * A job's phase word tells where it is:
  *   NEW -> QUEUED -> RUNNING -> [WAKING ->] COMPLETE
- * A worker claims a queued job by compare-and-swap (QUEUED -> RUNNING);
- * so may the polling thread itself when it polls without a notifier (a
- * busy-polling caller) and no waker is armed: it runs its own small job
- * instead of spinning while the workers may have no CPU. The queue entry
- * then stays behind, holding its reference, until a worker drops it. The phase word also holds the waker: ARMED says a waker is held,
+ * A worker takes a job out of a queue and claims it by compare-and-swap
+ * (QUEUED -> RUNNING). A thread that polls without a notifier (a busy-
+ * polling caller) does the same, while its own job is queued, with the
+ * oldest queued job if that is small and has no waker armed (see
+ * poll_help): it works instead of spinning while the workers may have no
+ * CPU. A job is only ever performed by whoever took its queue entry, so
+ * no entry stays behind holding a record: memory is bounded by what is
+ * outstanding.
+ *
+ * The phase word also holds the waker: ARMED says a waker is held,
  * in wakers[SLOT]. A poll with another waker writes it into the other
  * slot and flips SLOT with a compare-and-swap, which fails once the
  * worker has left RUNNING; the worker reads the slot only after its own
@@ -48,10 +53,13 @@
  * (16 MiB and more) bypass the CPU caches (VDM_F_NO_CACHE_HINT).
  *
  * Workers: a worker with nothing to do spins a little, then sleeps on the
- * futex word work_seq. A submission wakes a sleeper when no worker spins;
- * a worker that takes a job and sees more queued wakes a sleeper too, so
- * every queued job finds an idle worker. The counters 'spinning' and
- * 'sleepers' and the queues' positions are used seq_cst so that either
+ * futex word work_seq. A submission wakes a sleeper when no worker
+ * spins; a worker that takes a job and sees more queued wakes a sleeper
+ * too, so every queued job finds an idle worker. A ring slot claimed by a
+ * submitter that has not filled it yet is not work (ma_ringbuf_nonempty):
+ * the workers sleep, and the submitter's call once it is filled wakes
+ * one. The counters 'spinning' and 'sleepers' and the queues' cells and
+ * positions are used seq_cst (after the submitter's fence) so that either
  * the submitter sees a sleeper or the sleeper sees the job.
  */
 
@@ -724,7 +732,7 @@ worker_run(struct data_mover_threads *dmt, struct job *job)
 			jobs_queued(dmt))
 		workers_call(dmt);
 	if (!job_claim(job)) {
-		job_let_go(job, PH_QREF); /* its poller did it */
+		job_let_go(job, PH_QREF); /* claimed by another */
 		return;
 	}
 	if (job->nshares == 1) {
@@ -936,6 +944,7 @@ static void
 mover_after_fork(struct data_mover_threads *dmt)
 {
 	size_t started = 0;
+	size_t records;
 
 	pthread_mutex_unlock(&dmt->big_lock);
 	pthread_mutex_unlock(&dmt->jobs.grow_lock);
@@ -945,7 +954,8 @@ mover_after_fork(struct data_mover_threads *dmt)
 	atomic_store(&dmt->big_pending, 0);
 	atomic_store(&dmt->sleepers, 0);
 	atomic_store(&dmt->spinning, 0);
-	for (uint32_t i = 0; i < ma_arena_records(&dmt->jobs); i++) {
+	records = ma_arena_records(&dmt->jobs);
+	for (uint32_t i = 0; i < records; i++) {
 		struct job *job = job_at(dmt, i);
 		uint32_t cur = atomic_load_explicit(&job->phase,
 			memory_order_relaxed);
