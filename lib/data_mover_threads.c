@@ -92,6 +92,7 @@
 #define PH_QREF 32u /* a queue still names the job */
 #define PH_DELETED 64u /* op_delete ran: the future let go */
 #define PH_SHARED 128u /* cut into shares for the workers */
+#define PH_POLLED 256u /* performed by a busy poller: no waker is armed */
 
 #define BIG_SHARE ((size_t)1 << 20) /* a share of a big job */
 #define HUGE_JOB_SHARES 16 /* from this many shares, bypass the caches */
@@ -551,7 +552,7 @@ poller_claim(struct job *job)
 	while ((cur & (PH_MASK | PH_ARMED | PH_SHARED)) == PH_QUEUED) {
 		/* acquire: the fields op_start wrote */
 		if (atomic_compare_exchange_weak_explicit(&job->phase, &cur,
-				(cur & ~PH_MASK) | PH_RUNNING,
+				(cur & ~PH_MASK) | PH_RUNNING | PH_POLLED,
 				memory_order_acquire, memory_order_relaxed)) {
 			MA_HAPPENS_AFTER(&job->phase);
 			return 1;
@@ -636,6 +637,15 @@ ma_threads_poll(void *data, struct future_notifier *n)
 		}
 		if (dmt->desired_notifier == FUTURE_NOTIFIER_POLLER) {
 			promise_poller(job, n);
+			return FUTURE_STATE_RUNNING;
+		}
+		if (flags & PH_POLLED) {
+			/*
+			 * A busy poller's thread performs it: wakers are
+			 * called by workers only, so promise nothing (the
+			 * job is small: poll again).
+			 */
+			n->notifier_used = FUTURE_NOTIFIER_NONE;
 			return FUTURE_STATE_RUNNING;
 		}
 		/* a waker: the one held, or arm this one in the other slot */
@@ -934,7 +944,8 @@ job_requeue(struct data_mover_threads *dmt, struct job *job, uint32_t cur)
 	atomic_store_explicit(&job->shares_left, job->nshares,
 		memory_order_relaxed);
 	atomic_store_explicit(&job->phase,
-		(cur & ~PH_MASK) | PH_QUEUED | PH_QREF, memory_order_relaxed);
+		(cur & ~PH_MASK & ~PH_POLLED) | PH_QUEUED | PH_QREF,
+		memory_order_relaxed);
 	if (ma_ringbuf_enqueue(dmt->queue, job->index) != 0)
 		ma_stack_push(&dmt->overflow, job->index);
 }

@@ -10,6 +10,8 @@
  * - idle workers sleep while a producer is stopped after claiming a ring
  *   slot that it has not filled yet, and the job completes once it goes
  *   on;
+ * - a job a busy poller performs for another future arms no waker: the
+ *   waker is never called from the poller's thread;
  * - after fork, a child whose mover's workers cannot be started again
  *   still completes its operations (they run in the polling thread).
  */
@@ -38,7 +40,7 @@
 
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
-static int slow_entered; /* under gate_lock */
+static int slow_entered; /* copies that reached the gate, under gate_lock */
 static int slow_release; /* under gate_lock */
 
 /* Copies; a copy of SLOW_SIZE bytes waits (asleep) for slow_release. */
@@ -48,7 +50,7 @@ gated_memcpy(void *dst, const void *src, size_t n, unsigned flags)
 	(void)flags;
 	if (n == SLOW_SIZE) {
 		pthread_mutex_lock(&gate_lock);
-		slow_entered = 1;
+		slow_entered++;
 		pthread_cond_broadcast(&gate_cond);
 		while (!slow_release)
 			pthread_cond_wait(&gate_cond, &gate_lock);
@@ -65,6 +67,16 @@ gate_set(int open)
 	slow_entered = 0;
 	slow_release = open;
 	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+/* Waits until n copies have reached the gate. */
+static void
+gate_wait_entered(int n)
+{
+	pthread_mutex_lock(&gate_lock);
+	while (slow_entered < n)
+		pthread_cond_wait(&gate_cond, &gate_lock);
 	pthread_mutex_unlock(&gate_lock);
 }
 
@@ -110,10 +122,7 @@ busy_poll_memory(int busy)
 		slow = vdm_memcpy(vdm, slow_dst, slow_src, SLOW_SIZE, 0);
 		/* with a waker: for the worker, not for a busy poller */
 		future_poll(FUTURE_AS_RUNNABLE(&slow), &n);
-		pthread_mutex_lock(&gate_lock);
-		while (!slow_entered)
-			pthread_cond_wait(&gate_cond, &gate_lock);
-		pthread_mutex_unlock(&gate_lock);
+		gate_wait_entered(1);
 	}
 
 	unsigned iters = test_stress_iterations(4000000);
@@ -146,6 +155,85 @@ busy_poll_memory(int busy)
 		"records; bound %zu", iters, busy ? "busy" : "idle",
 		records, pool_bound());
 }
+
+struct helper {
+	struct vdm *vdm;
+	char src[64];
+	char dst[64];
+};
+
+/* Busy polls a small copy of its own: helps with the oldest queued job. */
+static void *
+helper_main(void *arg)
+{
+	struct helper *h = arg;
+	struct vdm_operation_future k = vdm_memcpy(h->vdm, h->dst, h->src,
+		sizeof(h->src), 0);
+
+	FUTURE_BUSY_POLL(&k);
+	return (void *)(uintptr_t)(FUTURE_OUTPUT(&k)->result == VDM_SUCCESS);
+}
+
+/*
+ * A job that a busy poller performs for another future: a poll of that
+ * future with a waker meanwhile is promised nothing (wakers are called
+ * by workers only), and the waker is never called from the poller.
+ */
+START_TEST(test_polled_job_arms_no_waker)
+{
+	struct data_mover_threads *dmt = data_mover_threads_new(1, RING,
+		FUTURE_NOTIFIER_WAKER);
+	static char ssrc[SLOW_SIZE], sdst[SLOW_SIZE];
+	static char jsrc[SLOW_SIZE], jdst[SLOW_SIZE];
+	struct helper h = { 0 };
+	_Atomic unsigned woken_slow = 0, woken_j = 0;
+	struct future_notifier n = { 0 };
+	pthread_t t;
+	void *ret;
+
+	ck_assert_ptr_nonnull(dmt);
+	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
+	h.vdm = data_mover_threads_get_vdm(dmt);
+	memset(jsrc, 0x77, sizeof(jsrc));
+	gate_set(0);
+
+	/* the only worker: held at the gate */
+	struct vdm_operation_future slow = vdm_memcpy(h.vdm, sdst, ssrc,
+		SLOW_SIZE, 0);
+
+	n.waker.data = (void *)&woken_slow;
+	n.waker.wake = waker_count;
+	future_poll(FUTURE_AS_RUNNABLE(&slow), &n);
+	gate_wait_entered(1);
+
+	/* queued with no waker: a busy poller may take it */
+	struct vdm_operation_future j = vdm_memcpy(h.vdm, jdst, jsrc,
+		SLOW_SIZE, 0);
+
+	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&j), NULL),
+		FUTURE_STATE_RUNNING);
+	ck_assert_int_eq(pthread_create(&t, NULL, helper_main, &h), 0);
+	gate_wait_entered(2); /* the helper performs j, held at the gate */
+
+	memset(&n, 0, sizeof(n));
+	n.waker.data = (void *)&woken_j;
+	n.waker.wake = waker_count;
+	n.notifier_used = FUTURE_NOTIFIER_WAKER;
+	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&j), &n),
+		FUTURE_STATE_RUNNING);
+	ck_assert_int_eq(n.notifier_used, FUTURE_NOTIFIER_NONE);
+
+	gate_set(1);
+	pthread_join(t, &ret);
+	ck_assert_ptr_eq(ret, (void *)1);
+	FUTURE_BUSY_POLL(&j);
+	ck_assert_int_eq(memcmp(jdst, jsrc, SLOW_SIZE), 0);
+	ck_assert_uint_eq(atomic_load(&woken_j), 0);
+	FUTURE_BUSY_POLL(&slow);
+	ck_assert_uint_eq(atomic_load(&woken_slow), 1);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
 
 START_TEST(test_busy_poll_memory_busy_worker)
 {
@@ -358,6 +446,7 @@ test_suite(void)
 	suite_add_tcase(s, memory_idle);
 	tcase_set_timeout(sleep, 60);
 	tcase_add_test(sleep, test_stalled_producer);
+	tcase_add_test(sleep, test_polled_job_arms_no_waker);
 	suite_add_tcase(s, sleep);
 	tcase_set_timeout(fork_tc, 120);
 	tcase_add_test(fork_tc, test_fork_no_workers);
