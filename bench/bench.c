@@ -18,6 +18,9 @@
  *   takes 50 ms (a memcpy_fn that sleeps first); <= 0.1 %;
  * - lat: one 64-byte copy created and waited for with runtime_wait, back
  *   to back; p50 <= 1 us, p99 <= 20 us;
+ * - wake: the same, each copy 1 ms after the last, so that the mover's
+ *   workers are asleep (a WAKER future on an idle mover: the wake-up of a
+ *   worker and of the waiter); p50 <= 5 us;
  * - big: a 256 MiB copy through the threads mover against the best plain
  *   memcpy (two threads copying half each, or one if that is faster);
  *   ratio >= 1.35;
@@ -58,8 +61,8 @@
  *
  * Usage: bench [-r REPS] [-v] [GROUP...]
  *   GROUP: sync, wait, incr, threads (= every group below but incr),
- *   tput, idle, lat, big, spin, polls, futex, chain, pending, step; none
- *   means all. REPS (default 7, or
+ *   tput, idle, lat, big, spin, polls, futex, chain, pending, step, wake;
+ *   none means all. REPS (default 7, or
  *   $BENCH_REPS) is how many times each figure is measured; the table
  *   shows the median. -v prints every repetition to stderr.
  *
@@ -115,6 +118,7 @@
 #define TPUT_BATCHES 512
 #define IDLE_WAIT_NS 50000000L
 #define LAT_SAMPLES 10000
+#define WAKE_SAMPLES 100 /* copies on an idle mover, 1 ms apart */
 #define BIG_SIZE ((size_t)256 << 20)
 
 /* Busy-polling threads, oversubscribed. */
@@ -936,6 +940,55 @@ bench_lat(struct runtime *r)
 	free(src);
 	free(dst);
 	free(lat);
+}
+
+/*
+ * Figure: a 64-byte copy waited for with runtime_wait on a mover whose
+ * workers sleep (the last copy was 1 ms ago; idle workers spin 50 us),
+ * p50 of WAKE_SAMPLES; beside plain memcpy timed the same way.
+ */
+static void
+bench_wake(struct runtime *r)
+{
+	static const struct figure f = {
+		"threads: wake idle mover p50", "us", 0, 1, 5, "<=5 us",
+	};
+	struct data_mover_threads *dmt = threads_mover();
+	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	char *src = xalloc(SMALL);
+	char *dst = xalloc(SMALL);
+	double lat[WAKE_SAMPLES], val[MAX_REPS], ref[MAX_REPS];
+	struct vdm_operation_future fut;
+	const struct timespec gap = { 0, 1000000 };
+
+	fill(src, SMALL, 6);
+	memset(dst, 0, SMALL);
+	for (unsigned i = 0; i < reps; i++) {
+		for (size_t k = 0; k < WAKE_SAMPLES; k++) {
+			nanosleep(&gap, NULL);
+
+			uint64_t t0 = now_ns();
+
+			fut = vdm_memcpy(vdm, dst, src, SMALL, 0);
+			runtime_wait(r, FUTURE_AS_RUNNABLE(&fut));
+			lat[k] = (double)(now_ns() - t0) / 1000.0;
+		}
+		check_result(&fut, "threads mover wake");
+		val[i] = percentile(lat, WAKE_SAMPLES, 0.50);
+		for (size_t k = 0; k < WAKE_SAMPLES; k++) {
+			uint64_t t0 = now_ns();
+
+			plain_memcpy(dst, src, SMALL);
+			CLOBBER();
+			lat[k] = (double)(now_ns() - t0) / 1000.0;
+		}
+		ref[i] = percentile(lat, WAKE_SAMPLES, 0.50);
+	}
+	check_copied(dst, src, SMALL, "threads mover wake");
+	report(&f, val, ref);
+	data_mover_threads_delete(dmt);
+	free(src);
+	free(dst);
 }
 
 /* One half of a plain two-thread copy, started with the other at once. */
@@ -2069,17 +2122,17 @@ bench_step(struct runtime *r)
 /* The groups a run may ask for; bit i stands for groups[i]. */
 static const char *const groups[] = {
 	"sync", "wait", "tput", "idle", "lat", "big", "spin", "polls",
-	"futex", "chain", "incr", "pending", "step",
+	"futex", "chain", "incr", "pending", "step", "wake",
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
-#define THREADS_GROUPS 0x1bfcU /* all but sync, wait and incr */
+#define THREADS_GROUPS 0x3bfcU /* all but sync, wait and incr */
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench [-r REPS] [-v] "
 		"[sync|wait|threads|tput|idle|lat|big|spin|polls|futex|chain|"
-		"incr|pending|step]...\n"
+		"incr|pending|step|wake]...\n"
 		"  REPS defaults to $BENCH_REPS, else %u (at most %u)\n",
 		DEFAULT_REPS, MAX_REPS);
 	exit(2);
@@ -2187,6 +2240,8 @@ main(int argc, char *argv[])
 		bench_pending(r);
 	if (mask & 1U << 12)
 		bench_step(r);
+	if (mask & 1U << 13)
+		bench_wake(r);
 #else
 	if (mask & THREADS_GROUPS)
 		printf("%-26s (not built: the library has no threads mover "

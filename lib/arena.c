@@ -89,6 +89,30 @@ ma_stack_push(struct ma_stack *s, uint32_t idx)
 int
 ma_stack_pop(struct ma_stack *s, uint32_t *idx)
 {
+	return ma_stack_pop_if(s, idx, NULL, NULL);
+}
+
+void
+ma_stack_reset(struct ma_stack *s)
+{
+	atomic_store_explicit(&s->head, 0, memory_order_relaxed);
+}
+
+size_t
+ma_arena_records(struct ma_arena *a)
+{
+	pthread_mutex_lock(&a->grow_lock);
+
+	size_t n = (size_t)MA_ARENA_BASE * ((1U << a->nchunks) - 1);
+
+	pthread_mutex_unlock(&a->grow_lock);
+	return n;
+}
+
+int
+ma_stack_pop_if(struct ma_stack *s, uint32_t *idx,
+	int (*want)(uint32_t idx, void *arg), void *arg)
+{
 	/* acquire: pairs with the push that put the top there */
 	uint64_t head = atomic_load_explicit(&s->head, memory_order_acquire);
 	uint64_t next;
@@ -101,7 +125,7 @@ ma_stack_pop(struct ma_stack *s, uint32_t *idx)
 		 * read head: the top's chunk pointer below is published by it.
 		 */
 		MA_HAPPENS_AFTER(&s->head);
-		if (top == 0)
+		if (top == 0 || (want != NULL && !want(top - 1, arg)))
 			return -1;
 		/*
 		 * The top may be popped and pushed again meanwhile, so this

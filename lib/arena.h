@@ -76,6 +76,20 @@ void ma_stack_push(struct ma_stack *s, uint32_t idx);
 /* Pops the top record into *idx: 0, or -1 when the stack is empty. */
 int ma_stack_pop(struct ma_stack *s, uint32_t *idx);
 
+/*
+ * As ma_stack_pop, but only a top record for which want(idx, arg) is
+ * nonzero (-1 when it is not wanted: it stays on top). want may be
+ * called on records it does not get.
+ */
+int ma_stack_pop_if(struct ma_stack *s, uint32_t *idx,
+	int (*want)(uint32_t idx, void *arg), void *arg);
+
+/* Empties the stack. Only when no other thread uses it (after fork). */
+void ma_stack_reset(struct ma_stack *s);
+
+/* How many records the arena holds (every chunk's, in use or not). */
+size_t ma_arena_records(struct ma_arena *a);
+
 /* Nonzero when the stack holds a record (seq_cst: see its users). */
 static inline int
 ma_stack_nonempty(struct ma_stack *s)

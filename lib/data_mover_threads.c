@@ -8,9 +8,9 @@
  * Jobs. Each operation owns a job record from the mover's arena, taken by
  * op_new from a lock-free free stack and given back once both its holders
  * let go: the future (op_delete sets DELETED in the phase word) and the
- * queue (QREF, cleared by the worker that took the job out of the queue,
- * when it is done with it, or by whoever completes a job that worker
- * claimed). Whoever makes "DELETED and not QREF" true gives the record
+ * queue (QREF, cleared by the thread that took the job out of the queue,
+ * when it is done with it, or by whoever completes a big job that thread
+ * shared out). Whoever makes "DELETED and not QREF" true gives the record
  * back, so a record is never reused while a queue still names it, and
  * nobody waits to reuse one. Futures move by value, so the record holds
  * its own copy of the operation and wakers.
@@ -23,11 +23,16 @@
  *
  * A job's phase word tells where it is:
  *   NEW -> QUEUED -> RUNNING -> [WAKING ->] COMPLETE
- * A worker claims a queued job by compare-and-swap (QUEUED -> RUNNING);
- * so may the polling thread itself when it polls without a notifier (a
- * busy-polling caller) and no waker is armed: it runs its own small job
- * instead of spinning while the workers may have no CPU. The queue entry
- * then stays behind, holding its reference, until a worker drops it. The phase word also holds the waker: ARMED says a waker is held,
+ * A worker takes a job out of a queue and claims it by compare-and-swap
+ * (QUEUED -> RUNNING). A thread that polls without a notifier (a busy-
+ * polling caller) does the same, while its own job is queued, with the
+ * oldest queued job if that is small and has no waker armed (see
+ * poll_help): it works instead of spinning while the workers may have no
+ * CPU. A job is only ever performed by whoever took its queue entry, so
+ * no entry stays behind holding a record: memory is bounded by what is
+ * outstanding.
+ *
+ * The phase word also holds the waker: ARMED says a waker is held,
  * in wakers[SLOT]. A poll with another waker writes it into the other
  * slot and flips SLOT with a compare-and-swap, which fails once the
  * worker has left RUNNING; the worker reads the slot only after its own
@@ -48,10 +53,13 @@
  * (16 MiB and more) bypass the CPU caches (VDM_F_NO_CACHE_HINT).
  *
  * Workers: a worker with nothing to do spins a little, then sleeps on the
- * futex word work_seq. A submission wakes a sleeper when no worker spins;
- * a worker that takes a job and sees more queued wakes a sleeper too, so
- * every queued job finds an idle worker. The counters 'spinning' and
- * 'sleepers' and the queues' positions are used seq_cst so that either
+ * futex word work_seq. A submission wakes a sleeper when no worker
+ * spins; a worker that takes a job and sees more queued wakes a sleeper
+ * too, so every queued job finds an idle worker. A ring slot claimed by a
+ * submitter that has not filled it yet is not work (ma_ringbuf_nonempty):
+ * the workers sleep, and the submitter's call once it is filled wakes
+ * one. The counters 'spinning' and 'sleepers' and the queues' cells and
+ * positions are used seq_cst (after the submitter's fence) so that either
  * the submitter sees a sleeper or the sleeper sees the job.
  */
 
@@ -83,11 +91,14 @@
 #define PH_SLOT 16u /* ...in wakers[1] (else wakers[0]) */
 #define PH_QREF 32u /* a queue still names the job */
 #define PH_DELETED 64u /* op_delete ran: the future let go */
+#define PH_SHARED 128u /* cut into shares for the workers */
+#define PH_POLLED 256u /* performed by a busy poller: no waker is armed */
 
 #define BIG_SHARE ((size_t)1 << 20) /* a share of a big job */
 #define HUGE_JOB_SHARES 16 /* from this many shares, bypass the caches */
 #define WORKER_SPIN_NS 50000 /* an idle worker spins this long */
 #define WAKING_SPINS 64 /* a poll waits this many pauses for a waker */
+#define POLL_HELP_JOBS 64 /* a busy poll performs this many jobs at most */
 
 #define MAX_RING 65536 /* the ring's capacity at most */
 #define DEFAULT_MAX_THREADS 12
@@ -138,6 +149,10 @@ struct data_mover_threads {
 	_Atomic uint32_t sleepers; /* workers asleep on work_seq */
 	_Atomic uint32_t spinning; /* idle workers still spinning */
 	_Atomic int stop; /* delete: finish the queue, then exit */
+
+	/* the movers of the process, for fork (under movers_lock) */
+	struct data_mover_threads *reg_next;
+	struct data_mover_threads **reg_prev;
 };
 
 /* The bytes of a job's atomic words from 'done' on. */
@@ -310,17 +325,20 @@ threads_op_start(void *data, const struct vdm_operation *operation,
 	job->nshares = 1;
 	if (size >= 2 * BIG_SHARE && ma_op_splits(operation))
 		job->nshares = size / BIG_SHARE + (size % BIG_SHARE != 0);
+	if (job->nshares > 1)
+		phase |= PH_SHARED;
 	if (job->nshares >= HUGE_JOB_SHARES)
 		ma_op_add_flags(&job->op, VDM_F_NO_CACHE_HINT);
 	job->next_share = 0;
 	atomic_store_explicit(&job->shares_left, job->nshares,
 		memory_order_relaxed);
-	if (worker_of == dmt) {
+	if (worker_of == dmt || dmt->nthreads == 0) {
 		/*
 		 * Started by one of our own workers (in a waker, say): run
 		 * it now, within this poll, which then sees it complete (so
 		 * no promise, no waker). Queued, it might wait for this very
-		 * worker.
+		 * worker. So with no workers at all (none could be started
+		 * again after a fork).
 		 */
 		atomic_store_explicit(&job->phase, PH_RUNNING,
 			memory_order_relaxed);
@@ -508,6 +526,85 @@ waker_equal(const struct future_waker *a, const struct future_waker *b)
 	return a->wake == b->wake && a->data == b->data;
 }
 
+/*
+ * Whether a busy poller may perform job idx, judged before taking it
+ * from a queue: a small job that no poll handed a waker (wakers are
+ * called by workers only: a poller's thread may hold locks a waker
+ * takes). Only a hint: the phase may change until poller_claim.
+ */
+static int
+poller_may_run(uint32_t idx, void *arg)
+{
+	struct data_mover_threads *dmt = arg;
+	uint32_t cur = atomic_load_explicit(&job_at(dmt, idx)->phase,
+		memory_order_relaxed);
+
+	return (cur & (PH_MASK | PH_ARMED | PH_SHARED)) == PH_QUEUED;
+}
+
+/* Claims a job taken from a queue for a poller: 0 if it may not run it. */
+static int
+poller_claim(struct job *job)
+{
+	uint32_t cur = atomic_load_explicit(&job->phase,
+		memory_order_relaxed);
+
+	while ((cur & (PH_MASK | PH_ARMED | PH_SHARED)) == PH_QUEUED) {
+		/* acquire: the fields op_start wrote */
+		if (atomic_compare_exchange_weak_explicit(&job->phase, &cur,
+				(cur & ~PH_MASK) | PH_RUNNING | PH_POLLED,
+				memory_order_acquire, memory_order_relaxed)) {
+			MA_HAPPENS_AFTER(&job->phase);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Busy-poll helping: while own is queued, takes the oldest job from a
+ * queue, as a worker does, and performs it, if it is one a poller may
+ * run (see poller_may_run). Taking the queue's entry is what keeps
+ * memory bounded: a job is only ever performed by whoever took its
+ * entry, so no entry is left behind holding a record that its job no
+ * longer needs. Returns nonzero if it performed a job.
+ */
+static int
+poll_help(struct data_mover_threads *dmt, struct job *own)
+{
+	int helped = 0;
+
+	for (unsigned i = 0; i < POLL_HELP_JOBS; i++) {
+		uint32_t cur = atomic_load_explicit(&own->phase,
+			memory_order_relaxed);
+		uint32_t idx;
+
+		if ((cur & PH_MASK) != PH_QUEUED)
+			break;
+		if (ma_ringbuf_dequeue_if(dmt->queue, &idx, poller_may_run,
+				dmt) < 0 && ma_stack_pop_if(&dmt->overflow,
+				&idx, poller_may_run, dmt) != 0)
+			break;
+
+		struct job *job = job_at(dmt, idx);
+
+		if (poller_claim(job)) {
+			job_run_whole(job, 1);
+			helped = 1;
+			continue;
+		}
+		if ((atomic_load_explicit(&job->phase, memory_order_relaxed) &
+				PH_MASK) == PH_QUEUED) {
+			/* a waker came meanwhile: the workers' job */
+			ma_stack_push(&dmt->overflow, idx);
+			workers_call(dmt);
+			break;
+		}
+		job_let_go(job, PH_QREF); /* somebody else performed it */
+	}
+	return helped;
+}
+
 enum future_state
 ma_threads_poll(void *data, struct future_notifier *n)
 {
@@ -529,14 +626,9 @@ ma_threads_poll(void *data, struct future_notifier *n)
 			break;
 		}
 		if (n == NULL || dmt->desired_notifier == FUTURE_NOTIFIER_NONE) {
-			/*
-			 * A busy-polling caller (no notifier) does its own
-			 * small job, unless a waker is armed (a waker is
-			 * called by workers only).
-			 */
-			if (n == NULL && (cur & ~PH_QREF) == PH_QUEUED &&
-					job->nshares == 1 && job_claim(job)) {
-				job_run_whole(job, 0);
+			/* a busy-polling caller (no notifier) lends a hand */
+			if (n == NULL && (cur & PH_MASK) == PH_QUEUED &&
+					poll_help(dmt, job)) {
 				cur = atomic_load_explicit(&job->phase,
 					memory_order_acquire);
 				continue;
@@ -545,6 +637,15 @@ ma_threads_poll(void *data, struct future_notifier *n)
 		}
 		if (dmt->desired_notifier == FUTURE_NOTIFIER_POLLER) {
 			promise_poller(job, n);
+			return FUTURE_STATE_RUNNING;
+		}
+		if (flags & PH_POLLED) {
+			/*
+			 * A busy poller's thread performs it: wakers are
+			 * called by workers only, so promise nothing (the
+			 * job is small: poll again).
+			 */
+			n->notifier_used = FUTURE_NOTIFIER_NONE;
 			return FUTURE_STATE_RUNNING;
 		}
 		/* a waker: the one held, or arm this one in the other slot */
@@ -641,7 +742,7 @@ worker_run(struct data_mover_threads *dmt, struct job *job)
 			jobs_queued(dmt))
 		workers_call(dmt);
 	if (!job_claim(job)) {
-		job_let_go(job, PH_QREF); /* its poller did it */
+		job_let_go(job, PH_QREF); /* claimed by another */
 		return;
 	}
 	if (job->nshares == 1) {
@@ -656,6 +757,13 @@ worker_run(struct data_mover_threads *dmt, struct job *job)
 	if (atomic_load(&dmt->sleepers) != 0)
 		workers_wake(dmt, INT_MAX);
 	big_help(dmt);
+}
+
+/* The records the mover's pool holds (for white-box tests). */
+size_t
+ma_threads_pool_records(struct data_mover_threads *dmt)
+{
+	return ma_arena_records(&dmt->jobs);
 }
 
 /* The next queued job; the ring and the overflow take turns. */
@@ -819,6 +927,147 @@ mover_destroy(struct data_mover_threads *dmt, size_t nstarted)
 	free(dmt);
 }
 
+/*
+ * Fork. A child process has only the thread that forked, so the movers
+ * it inherits have no workers, and whatever the parent's other threads
+ * were doing with the queues stopped half-way. The child handler (run
+ * in the child, before fork returns, while no other thread exists there)
+ * rebuilds each mover from its records, which are the truth: every job
+ * not yet complete is queued again (one that a worker had begun is
+ * performed again from its start), one whose waker was being called is
+ * complete; then it starts the workers again. The prepare handler takes
+ * the movers' locks, so that none is inherited locked.
+ */
+static pthread_mutex_t movers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct data_mover_threads *movers; /* under movers_lock */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+fork_prepare(void)
+{
+	pthread_mutex_lock(&movers_lock);
+	for (struct data_mover_threads *d = movers; d != NULL;
+			d = d->reg_next) {
+		pthread_mutex_lock(&d->jobs.grow_lock);
+		pthread_mutex_lock(&d->big_lock);
+	}
+}
+
+static void
+fork_parent(void)
+{
+	for (struct data_mover_threads *d = movers; d != NULL;
+			d = d->reg_next) {
+		pthread_mutex_unlock(&d->big_lock);
+		pthread_mutex_unlock(&d->jobs.grow_lock);
+	}
+	pthread_mutex_unlock(&movers_lock);
+}
+
+/* Queues a job again, in the child, as op_start queued it. */
+static void
+job_requeue(struct data_mover_threads *dmt, struct job *job, uint32_t cur)
+{
+	job->next_share = 0;
+	atomic_store_explicit(&job->shares_left, job->nshares,
+		memory_order_relaxed);
+	atomic_store_explicit(&job->phase,
+		(cur & ~PH_MASK & ~PH_POLLED) | PH_QUEUED | PH_QREF,
+		memory_order_relaxed);
+	if (ma_ringbuf_enqueue(dmt->queue, job->index) != 0)
+		ma_stack_push(&dmt->overflow, job->index);
+}
+
+/* Rebuilds a mover in the child of a fork and starts its workers. */
+static void
+mover_after_fork(struct data_mover_threads *dmt)
+{
+	size_t started = 0;
+	size_t records;
+
+	pthread_mutex_unlock(&dmt->big_lock);
+	pthread_mutex_unlock(&dmt->jobs.grow_lock);
+	ma_ringbuf_reset(dmt->queue);
+	ma_stack_reset(&dmt->overflow);
+	dmt->big_jobs = NULL;
+	atomic_store(&dmt->big_pending, 0);
+	atomic_store(&dmt->sleepers, 0);
+	atomic_store(&dmt->spinning, 0);
+	records = ma_arena_records(&dmt->jobs);
+	for (uint32_t i = 0; i < records; i++) {
+		struct job *job = job_at(dmt, i);
+		uint32_t cur = atomic_load_explicit(&job->phase,
+			memory_order_relaxed);
+
+		switch (cur & PH_MASK) {
+		case PH_QUEUED:
+		case PH_RUNNING:
+			job_requeue(dmt, job, cur);
+			break;
+		case PH_WAKING:
+			/* the bytes are written; the waker is not called */
+			cur = (cur & ~PH_MASK & ~PH_QREF) | PH_COMPLETE;
+			atomic_store(&job->done, 1);
+			atomic_store(&job->phase, cur);
+			job_release_if_free(job, cur);
+			break;
+		default:
+			break;
+		}
+	}
+	while (started < dmt->nthreads && ma_thread_create(
+			&dmt->threads[started], worker_main, dmt) == 0)
+		started++;
+	dmt->nthreads = started;
+	if (started == 0) {
+		/* no worker: jobs run where they start (op_start), and now */
+		struct job *job;
+		unsigned turn = 0;
+
+		while ((job = queue_take(dmt, &turn)) != NULL)
+			worker_run(dmt, job);
+	}
+}
+
+static void
+fork_child(void)
+{
+	for (struct data_mover_threads *d = movers; d != NULL;
+			d = d->reg_next)
+		mover_after_fork(d);
+	pthread_mutex_unlock(&movers_lock);
+}
+
+static void
+atfork_register(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* Adds the mover to the process's list (see fork_prepare). */
+static void
+mover_register(struct data_mover_threads *dmt)
+{
+	pthread_once(&atfork_once, atfork_register);
+	pthread_mutex_lock(&movers_lock);
+	dmt->reg_next = movers;
+	dmt->reg_prev = &movers;
+	if (movers != NULL)
+		movers->reg_prev = &dmt->reg_next;
+	movers = dmt;
+	pthread_mutex_unlock(&movers_lock);
+}
+
+static void
+mover_unregister(struct data_mover_threads *dmt)
+{
+	pthread_mutex_lock(&movers_lock);
+	*dmt->reg_prev = dmt->reg_next;
+	if (dmt->reg_next != NULL)
+		dmt->reg_next->reg_prev = dmt->reg_prev;
+	pthread_mutex_unlock(&movers_lock);
+}
+
 MA_EXPORT struct data_mover_threads *
 data_mover_threads_new(size_t nthreads, size_t ringbuf_size,
 	enum future_notifier_type desired_notifier)
@@ -872,6 +1121,7 @@ data_mover_threads_new(size_t nthreads, size_t ringbuf_size,
 			return NULL;
 		}
 	}
+	mover_register(dmt);
 	return dmt;
 
 err_pool:
@@ -910,8 +1160,10 @@ data_mover_threads_get_vdm(struct data_mover_threads *dmt)
 MA_EXPORT void
 data_mover_threads_delete(struct data_mover_threads *dmt)
 {
-	if (dmt != NULL)
-		mover_destroy(dmt, dmt->nthreads);
+	if (dmt == NULL)
+		return;
+	mover_unregister(dmt);
+	mover_destroy(dmt, dmt->nthreads);
 }
 
 MA_EXPORT void

@@ -124,6 +124,30 @@ ma_test_clock_skew(void)
 	return atomic_load_explicit(&clock_skew, memory_order_relaxed);
 }
 
+struct test_hook {
+	void (*_Atomic fn)(void *);
+	void *_Atomic arg;
+};
+
+static struct test_hook test_hooks[MA_HOOK_POINTS];
+
+void
+ma_test_hook_set(enum ma_test_hook_point point, void (*fn)(void *),
+	void *arg)
+{
+	atomic_store(&test_hooks[point].arg, arg);
+	atomic_store(&test_hooks[point].fn, fn);
+}
+
+void
+ma_test_hook(enum ma_test_hook_point point)
+{
+	void (*fn)(void *) = atomic_load(&test_hooks[point].fn);
+
+	if (fn != NULL)
+		fn(atomic_load(&test_hooks[point].arg));
+}
+
 int
 ma_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
 {

@@ -84,12 +84,25 @@ void ma_test_clock_advance(unsigned long long ns);
 
 /* How far it was moved. */
 unsigned long long ma_test_clock_skew(void);
+/* Points where the test build can run a test's function (tests stop there). */
+enum ma_test_hook_point {
+	MA_HOOK_RING_CLAIMED, /* a producer claimed a ring position */
+	MA_HOOK_POINTS,
+};
+
+/* Makes the point call fn(arg) from now on, or nothing (fn NULL). */
+void ma_test_hook_set(enum ma_test_hook_point point, void (*fn)(void *),
+	void *arg);
+
+/* Calls the point's function, if one is set. */
+void ma_test_hook(enum ma_test_hook_point point);
 
 #else
 
 #define ma_test_note(event, amount) ((void)0)
 #define ma_test_handoff_hold(h) 0
 #define ma_test_handoff_window(h) ((void)0)
+#define ma_test_hook(point) ((void)0)
 
 #define ma_malloc(size) malloc(size)
 #define ma_aligned_alloc(alignment, size) aligned_alloc(alignment, size)

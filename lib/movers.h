@@ -65,6 +65,11 @@ enum future_state ma_threads_op_check(void *data,
  */
 enum future_state ma_threads_poll(void *data, struct future_notifier *n);
 
+struct data_mover_threads;
+
+/* How many job records the mover's pool holds, free or in use. */
+size_t ma_threads_pool_records(struct data_mover_threads *dmt);
+
 /* The runtime's waker (runtime.c). */
 void ma_runtime_wake(void *data);
 

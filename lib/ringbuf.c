@@ -18,11 +18,16 @@
  *
  * A producer that claimed its position but has not published yet (it
  * may have been preempted right there) would hold up every item queued
- * behind it. So when the cell at the head is claimed but unfilled and
- * the next one is filled, a consumer skips the head: it claims that
+ * behind it. So when the cell at the head is claimed but unfilled and a
+ * later one is filled, a consumer skips the head: it claims that
  * position and frees its cell for the next lap. The late producer's
  * publishing compare-and-swap then fails, and it queues its item again
  * at a new position. Nobody waits for a thread that is not running.
+ *
+ * For the same reason a claimed but unfilled position is not an item:
+ * ma_ringbuf_nonempty says so only when a consumer would find one, so
+ * that the threads mover's workers sleep (and do not spin) while the
+ * only producer is stopped half-way.
  */
 
 #include <errno.h>
@@ -116,6 +121,8 @@ ma_ringbuf_enqueue(struct ma_ringbuf *rb, uint32_t item)
 					memory_order_relaxed,
 					memory_order_relaxed))
 				continue;
+			/* stops here in the test build when told to */
+			ma_test_hook(MA_HOOK_RING_CLAIMED);
 			/* release: what the item names, to the consumer */
 			MA_HAPPENS_BEFORE(cell);
 			if (atomic_compare_exchange_strong_explicit(cell,
@@ -133,28 +140,32 @@ ma_ringbuf_enqueue(struct ma_ringbuf *rb, uint32_t item)
 }
 
 /*
- * Nonzero when position pos is claimed by a producer that has not
- * filled its cell while the next position's cell is filled: the head is
- * holding items up.
+ * Nonzero when a position after pos that a producer claimed holds its
+ * item: then pos, claimed but unfilled, is holding items up.
  */
 static int
-head_stalled(struct ma_ringbuf *rb, size_t pos)
+filled_after(struct ma_ringbuf *rb, size_t pos)
 {
-	if (atomic_load_explicit(&rb->enqueue_pos, memory_order_relaxed) <=
-			pos + 1)
-		return 0;
+	size_t end = atomic_load_explicit(&rb->enqueue_pos,
+		memory_order_relaxed);
 
-	uint64_t next = atomic_load_explicit(
-		&rb->cells[(pos + 1) % rb->capacity], memory_order_relaxed);
+	for (size_t q = pos + 1; q != end && q - pos <= rb->capacity; q++) {
+		uint64_t word = atomic_load_explicit(
+			&rb->cells[q % rb->capacity], memory_order_relaxed);
 
-	return cell_diff(next, 2 * (pos + 1) + 1) == 0;
+		if (cell_diff(word, 2 * q + 1) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 int
-ma_ringbuf_dequeue(struct ma_ringbuf *rb, uint32_t *item)
+ma_ringbuf_dequeue_if(struct ma_ringbuf *rb, uint32_t *item,
+	int (*want)(uint32_t item, void *arg), void *arg)
 {
 	size_t pos = atomic_load_explicit(&rb->dequeue_pos,
 		memory_order_relaxed);
+	int ret = 0;
 
 	for (;;) {
 		_Atomic uint64_t *cell = &rb->cells[pos % rb->capacity];
@@ -163,7 +174,9 @@ ma_ringbuf_dequeue(struct ma_ringbuf *rb, uint32_t *item)
 			memory_order_acquire);
 		int32_t diff = cell_diff(word, 2 * pos + 1);
 
-		if (diff == 0 || (diff == -1 && head_stalled(rb, pos))) {
+		if (diff == 0 && want != NULL && !want((uint32_t)word, arg))
+			return -1; /* the oldest item is not for us */
+		if (diff == 0 || (diff == -1 && filled_after(rb, pos))) {
 			if (!atomic_compare_exchange_weak_explicit(
 					&rb->dequeue_pos, &pos, pos + 1,
 					memory_order_relaxed,
@@ -185,12 +198,19 @@ ma_ringbuf_dequeue(struct ma_ringbuf *rb, uint32_t *item)
 				pos++; /* skipped: try the next one */
 				continue;
 			}
+			if (want != NULL && !want((uint32_t)word, arg)) {
+				/*
+				 * Filled while we skipped: the position is
+				 * ours, so is the item, wanted or not.
+				 */
+				ret = 1;
+			}
 			MA_HAPPENS_AFTER(cell);
 			*item = (uint32_t)word;
 			/* release: the cell is free for a producer */
 			atomic_store_explicit(cell, free_word,
 				memory_order_release);
-			return 0;
+			return ret;
 		} else if (diff < 0) {
 			return -1; /* not filled yet: empty */
 		}
@@ -199,9 +219,41 @@ ma_ringbuf_dequeue(struct ma_ringbuf *rb, uint32_t *item)
 	}
 }
 
-/* seq_cst: orders against the sleep protocol of the threads mover. */
+int
+ma_ringbuf_dequeue(struct ma_ringbuf *rb, uint32_t *item)
+{
+	return ma_ringbuf_dequeue_if(rb, item, NULL, NULL);
+}
+
+/*
+ * seq_cst loads: with the fence a producer makes after queuing (see the
+ * threads mover's workers_call), either it sees a worker going to sleep
+ * or that worker, here, sees its item.
+ */
 int
 ma_ringbuf_nonempty(struct ma_ringbuf *rb)
 {
-	return atomic_load(&rb->enqueue_pos) != atomic_load(&rb->dequeue_pos);
+	size_t pos = atomic_load(&rb->dequeue_pos);
+	size_t end = atomic_load(&rb->enqueue_pos);
+
+	for (size_t q = pos; q != end && q - pos <= rb->capacity; q++) {
+		int32_t diff = cell_diff(atomic_load(
+			&rb->cells[q % rb->capacity]), 2 * q + 1);
+
+		if (diff == 0)
+			return 1; /* filled */
+		if (diff > 0)
+			return 1; /* taken meanwhile: the queue moved on */
+	}
+	return 0;
+}
+
+void
+ma_ringbuf_reset(struct ma_ringbuf *rb)
+{
+	for (size_t i = 0; i < rb->capacity; i++)
+		atomic_store_explicit(&rb->cells[i], cell_word(2 * i, 0),
+			memory_order_relaxed);
+	atomic_store_explicit(&rb->enqueue_pos, 0, memory_order_relaxed);
+	atomic_store_explicit(&rb->dequeue_pos, 0, memory_order_relaxed);
 }

@@ -28,7 +28,28 @@ int ma_ringbuf_enqueue(struct ma_ringbuf *rb, uint32_t item);
 /* Takes the oldest item into *item: 0, or -1 when there is none. */
 int ma_ringbuf_dequeue(struct ma_ringbuf *rb, uint32_t *item);
 
-/* Nonzero when an item is in the queue or being put there. */
+/*
+ * As ma_ringbuf_dequeue, but only an item for which want(item, arg) is
+ * nonzero: -1 when the oldest item is not wanted (it stays queued, the
+ * first in the queue). Returns 1 when it took an item that was stored
+ * while it skipped a stalled position (see ringbuf.c): that item is the
+ * caller's, wanted or not. want may be called on items it does not get.
+ */
+int ma_ringbuf_dequeue_if(struct ma_ringbuf *rb, uint32_t *item,
+	int (*want)(uint32_t item, void *arg), void *arg);
+
+/*
+ * Nonzero when a consumer would find an item: one has been stored. A
+ * position claimed by a producer that has not stored its item yet does
+ * not count (seq_cst loads: see the threads mover's sleep).
+ */
 int ma_ringbuf_nonempty(struct ma_ringbuf *rb);
+
+/*
+ * Empties the queue, forgetting its items and the positions claimed by
+ * producers that never stored theirs. Only when no other thread uses it
+ * (in a child process after fork).
+ */
+void ma_ringbuf_reset(struct ma_ringbuf *rb);
 
 #endif /* MA_RINGBUF_H */

@@ -321,6 +321,40 @@ START_TEST(test_stack_lifo)
 }
 END_TEST
 
+/* Records with an odd index are wanted. */
+static int
+want_odd_rec(uint32_t idx, void *arg)
+{
+	(void)arg;
+	return idx & 1;
+}
+
+/* pop_if takes the top only when it is wanted; reset empties. */
+START_TEST(test_pop_if)
+{
+	struct ma_arena a;
+	struct ma_stack s;
+	uint32_t idx;
+
+	recs_new(&a, 1);
+	ck_assert_uint_eq(ma_arena_records(&a), MA_ARENA_BASE);
+	ma_stack_init(&s, &a, offsetof(struct rec, link));
+	ck_assert_int_eq(ma_stack_pop_if(&s, &idx, want_odd_rec, NULL), -1);
+	ma_stack_push(&s, 3);
+	ma_stack_push(&s, 4);
+	ck_assert_int_eq(ma_stack_pop_if(&s, &idx, want_odd_rec, NULL), -1);
+	ck_assert_int_eq(ma_stack_pop(&s, &idx), 0);
+	ck_assert_uint_eq(idx, 4);
+	ck_assert_int_eq(ma_stack_pop_if(&s, &idx, want_odd_rec, NULL), 0);
+	ck_assert_uint_eq(idx, 3);
+	ma_stack_push(&s, 5);
+	ma_stack_reset(&s);
+	ck_assert(!ma_stack_nonempty(&s));
+	stack_done(&s);
+	recs_delete(&a);
+}
+END_TEST
+
 /* Two stacks with their own links hold the same records independently. */
 START_TEST(test_two_links)
 {
@@ -916,6 +950,7 @@ test_suite(void)
 	tcase_add_test(basic, test_grow_alloc_fails);
 	tcase_add_test(basic, test_stack_lifo);
 	tcase_add_test(basic, test_two_links);
+	tcase_add_test(basic, test_pop_if);
 	suite_add_tcase(s, basic);
 
 	tcase_set_timeout(stress, 120);

@@ -89,6 +89,7 @@ tests_hooks_LDADD = $(ma_whitebox_ldadd)
 # the mover's queue (lib/ringbuf.h) is internal: the test build has it
 ma_check_suites += tests/ringbuf
 ma_helgrind_suites += tests/ringbuf
+tests_ringbuf_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_ringbuf_LDADD = $(ma_whitebox_ldadd)
 
 # white-box: the arena's symbols are internal, and its growth faults armable
@@ -96,6 +97,13 @@ ma_check_suites += tests/arena
 ma_helgrind_suites += tests/arena
 tests_arena_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_arena_LDADD = $(ma_whitebox_ldadd)
+
+# white-box: the threads mover's pool, its sleep at a stalled producer,
+# fork without workers (test hooks and faults of lib/fault.h)
+ma_check_suites += tests/threads_internal
+ma_helgrind_suites += tests/threads_internal
+tests_threads_internal_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_threads_internal_LDADD = $(ma_whitebox_ldadd)
 
 # the wait primitive and the flush path: white-box, on the test library
 ma_check_suites += tests/park

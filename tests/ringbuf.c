@@ -17,6 +17,7 @@
 
 #include <check.h>
 
+#include "fault.h"
 #include "ringbuf.h"
 #include "test_util.h"
 
@@ -121,6 +122,112 @@ START_TEST(test_interleaved)
 		ck_assert_int_eq(ma_ringbuf_nonempty(rb) != 0, held != 0);
 	}
 	ma_ringbuf_delete(rb);
+}
+END_TEST
+
+/* A producer held at its claimed position (the test build's hook). */
+struct held_producer {
+	struct ma_ringbuf *rb;
+	uint32_t item;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int claimed;
+	int go;
+};
+
+static _Thread_local int is_held_producer;
+
+static void
+hold_hook(void *arg)
+{
+	struct held_producer *hp = arg;
+
+	if (!is_held_producer)
+		return;
+	pthread_mutex_lock(&hp->lock);
+	hp->claimed = 1;
+	pthread_cond_broadcast(&hp->cond);
+	while (!hp->go)
+		pthread_cond_wait(&hp->cond, &hp->lock);
+	pthread_mutex_unlock(&hp->lock);
+}
+
+static void *
+held_producer_main(void *arg)
+{
+	struct held_producer *hp = arg;
+
+	is_held_producer = 1;
+	return (void *)(intptr_t)put(hp->rb, hp->item);
+}
+
+/* Odd items are wanted. */
+static int
+want_odd(uint32_t item, void *arg)
+{
+	(void)arg;
+	return item & 1;
+}
+
+/*
+ * A position claimed but not filled is no item: the queue says it is
+ * empty (so a worker sleeps) until its producer stores the item, or an
+ * item is stored behind it (then consumers skip it and take that one,
+ * and the late producer queues its item anew).
+ */
+START_TEST(test_claimed_not_filled)
+{
+	struct held_producer hp = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+		.item = 11,
+	};
+	pthread_t t;
+	void *ret;
+	uint32_t v;
+	int behind = _i;
+
+	hp.rb = ma_ringbuf_new(4);
+	ck_assert_ptr_nonnull(hp.rb);
+	ma_test_hook_set(MA_HOOK_RING_CLAIMED, hold_hook, &hp);
+	ck_assert_int_eq(pthread_create(&t, NULL, held_producer_main, &hp),
+		0);
+	pthread_mutex_lock(&hp.lock);
+	while (!hp.claimed)
+		pthread_cond_wait(&hp.cond, &hp.lock);
+	pthread_mutex_unlock(&hp.lock);
+
+	ck_assert(!ma_ringbuf_nonempty(hp.rb));
+	ck_assert_int_eq(take(hp.rb, &v), -1);
+	if (behind) {
+		ck_assert_int_eq(put(hp.rb, 22), 0);
+		ck_assert(ma_ringbuf_nonempty(hp.rb));
+		/* the oldest item (22) is not odd: stays */
+		ck_assert_int_eq(ma_ringbuf_dequeue_if(hp.rb, &v, want_odd,
+			NULL), -1);
+		ck_assert_int_eq(take(hp.rb, &v), 0);
+		ck_assert_uint_eq(v, 22);
+		ck_assert(!ma_ringbuf_nonempty(hp.rb));
+	}
+
+	pthread_mutex_lock(&hp.lock);
+	hp.go = 1;
+	pthread_cond_broadcast(&hp.cond);
+	pthread_mutex_unlock(&hp.lock);
+	pthread_join(t, &ret);
+	ma_test_hook_set(MA_HOOK_RING_CLAIMED, NULL, NULL);
+	ck_assert_ptr_eq(ret, (void *)0);
+	ck_assert(ma_ringbuf_nonempty(hp.rb));
+	ck_assert_int_eq(ma_ringbuf_dequeue_if(hp.rb, &v, want_odd, NULL), 0);
+	ck_assert_uint_eq(v, 11);
+	ck_assert(!ma_ringbuf_nonempty(hp.rb));
+
+	/* reset forgets items */
+	ck_assert_int_eq(put(hp.rb, 5), 0);
+	ma_ringbuf_reset(hp.rb);
+	ck_assert(!ma_ringbuf_nonempty(hp.rb));
+	ck_assert_int_eq(take(hp.rb, &v), -1);
+	ma_ringbuf_delete(hp.rb);
 }
 END_TEST
 
@@ -270,6 +377,7 @@ test_suite(void)
 	tcase_add_test(single, test_new_bad);
 	tcase_add_loop_test(single, test_capacity_fifo, 0, ncaps);
 	tcase_add_loop_test(single, test_interleaved, 0, ncaps);
+	tcase_add_loop_test(single, test_claimed_not_filled, 0, 2);
 	suite_add_tcase(s, single);
 
 	tcase_set_timeout(stress, 120);
