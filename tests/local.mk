@@ -125,3 +125,11 @@ tests_flush_SOURCES = tests/flush.c tests/test_main.c \
 tests_flush_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_flush_CFLAGS = $(ma_test_cflags)
 tests_flush_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+
+# the store paths of lib/mem_ops.c, each forced: white-box, on the test library
+ma_check_suites += tests/store
+tests_store_SOURCES = tests/store.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
+tests_store_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_store_CFLAGS = $(ma_test_cflags)
+tests_store_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
