@@ -42,9 +42,12 @@
  *   50th copy is done, with two POLLER movers (<= 2x the WAKER figure of
  *   the same repetitions) and with two WAKER ones.
  *
+ * - durable: durable memcpy, memmove and memset beside libpmem
+ *   (bench/durable.c).
+ *
  * Usage: bench [-r REPS] [-v] [GROUP...]
- *   GROUP: sync, wait, threads (= every group below), tput, idle, lat,
- *   big, spin, polls, futex, chain; none means all. REPS (default 7, or
+ *   GROUP: sync, wait, threads (= tput to chain), tput, idle, lat,
+ *   big, spin, polls, futex, chain, durable; none means all. REPS (default 7, or
  *   $BENCH_REPS) is how many times each figure is measured; the table
  *   shows the median. -v prints every repetition to stderr.
  *
@@ -75,6 +78,8 @@
 #include <unistd.h>
 
 #include <libminiasync.h>
+
+#include "durable.h"
 
 #define DEFAULT_REPS 7
 #define MAX_REPS 1000
@@ -1670,7 +1675,7 @@ bench_chain(struct runtime *r)
 /* The groups a run may ask for; bit i stands for groups[i]. */
 static const char *const groups[] = {
 	"sync", "wait", "tput", "idle", "lat", "big", "spin", "polls",
-	"futex", "chain",
+	"futex", "chain", "durable",
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 #define THREADS_GROUPS 0x3fcU /* all but sync and wait */
@@ -1679,7 +1684,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench [-r REPS] [-v] "
-		"[sync|wait|threads|tput|idle|lat|big|spin|polls|futex|chain]"
+		"[sync|wait|threads|tput|idle|lat|big|spin|polls|futex|chain|"
+		"durable]"
 		"...\n"
 		"  REPS defaults to $BENCH_REPS, else %u (at most %u)\n",
 		DEFAULT_REPS, MAX_REPS);
@@ -1787,6 +1793,8 @@ main(int argc, char *argv[])
 		printf("%-26s (not built: the library has no threads mover "
 			"yet; see bench/local.mk)\n", "threads: *");
 #endif
+	if (mask & 1U << 10)
+		bench_durable(sync_vdm, reps, verbose, &npass, &nmiss);
 
 	printf("\n%u of %u targets met. memcpy: the same work by plain "
 		"memcpy in this run;\nratio: median of per-repetition "

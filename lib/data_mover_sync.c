@@ -47,9 +47,7 @@ ma_sync_op_start(void *data, const struct vdm_operation *operation,
 		return 0;
 	}
 	/* an invalid operation is not run: op_delete reports it */
-	if (ma_op_valid(operation))
-		ma_op_run(&ma_mem_fns_lib, operation, 0,
-			ma_op_size(operation));
+	ma_op_run_lib(operation);
 	return 0;
 }
 

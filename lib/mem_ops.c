@@ -442,15 +442,34 @@ avx_line(char *d, const char *s)
 	STREAM32(d + 32, b);
 }
 
+/* Four lines: all eight loads, then the eight stores. */
+static inline AVX void
+avx_4lines(char *d, const char *s)
+{
+	__m256i a = LOAD32(s);
+	__m256i b = LOAD32(s + 32);
+	__m256i c = LOAD32(s + 64);
+	__m256i e = LOAD32(s + 96);
+	__m256i f = LOAD32(s + 128);
+	__m256i g = LOAD32(s + 160);
+	__m256i h = LOAD32(s + 192);
+	__m256i i = LOAD32(s + 224);
+
+	STREAM32(d, a);
+	STREAM32(d + 32, b);
+	STREAM32(d + 64, c);
+	STREAM32(d + 96, e);
+	STREAM32(d + 128, f);
+	STREAM32(d + 160, g);
+	STREAM32(d + 192, h);
+	STREAM32(d + 224, i);
+}
+
 static AVX void
 avx_copy_up(char *d, const char *s, size_t lines)
 {
-	for (; lines >= 4; lines -= 4, d += 4 * LINE, s += 4 * LINE) {
-		avx_line(d, s);
-		avx_line(d + LINE, s + LINE);
-		avx_line(d + 2 * LINE, s + 2 * LINE);
-		avx_line(d + 3 * LINE, s + 3 * LINE);
-	}
+	for (; lines >= 4; lines -= 4, d += 4 * LINE, s += 4 * LINE)
+		avx_4lines(d, s);
 	for (; lines != 0; lines--, d += LINE, s += LINE)
 		avx_line(d, s);
 }
@@ -463,10 +482,7 @@ avx_copy_down(char *d, const char *s, size_t lines)
 	for (; lines >= 4; lines -= 4) {
 		d -= 4 * LINE;
 		s -= 4 * LINE;
-		avx_line(d + 3 * LINE, s + 3 * LINE);
-		avx_line(d + 2 * LINE, s + 2 * LINE);
-		avx_line(d + LINE, s + LINE);
-		avx_line(d, s);
+		avx_4lines(d, s);
 	}
 	for (; lines != 0; lines--) {
 		d -= LINE;
@@ -595,7 +611,7 @@ split_lines(const char *d, size_t n, size_t *head, size_t *lines,
  * walking down when dest is above src. One sfence at the end drains the
  * non-temporal stores and the write-backs of the edges together.
  */
-static void
+static inline void
 copy_nt(char *d, const char *s, size_t n, int durable)
 {
 	const struct store_path *path = store_path;
@@ -615,7 +631,7 @@ copy_nt(char *d, const char *s, size_t n, int durable)
 	_mm_sfence();
 }
 
-static void
+static inline void
 set_nt(char *d, int c, size_t n, int durable)
 {
 	size_t head, lines, tail;
@@ -745,9 +761,16 @@ ma_store_uses_nt(const void *d, size_t n, unsigned flags)
 
 #endif
 
+/*
+ * The three below are inlined into ma_op_run_lib too: a durable write of
+ * a few lines costs little more than its sfence, and every store a call
+ * makes (a return address, a saved register) waits behind the sfence of
+ * the write before it (see doc/design.md, "Durable writes").
+ */
+
 /* n == 0 touches nothing, whatever the pointers are (even NULL). */
-void *
-ma_memcpy(void *dest, const void *src, size_t n, unsigned flags)
+static inline void *
+do_memcpy(void *dest, const void *src, size_t n, unsigned flags)
 {
 	if (n == 0)
 		return dest;
@@ -762,8 +785,8 @@ ma_memcpy(void *dest, const void *src, size_t n, unsigned flags)
 }
 
 /* The same as ma_memcpy: its loops walk in the direction overlap needs. */
-void *
-ma_memmove(void *dest, const void *src, size_t n, unsigned flags)
+static inline void *
+do_memmove(void *dest, const void *src, size_t n, unsigned flags)
 {
 	if (n == 0)
 		return dest;
@@ -777,8 +800,8 @@ ma_memmove(void *dest, const void *src, size_t n, unsigned flags)
 	return dest;
 }
 
-void *
-ma_memset(void *str, int c, size_t n, unsigned flags)
+static inline void *
+do_memset(void *str, int c, size_t n, unsigned flags)
 {
 	if (n == 0)
 		return str;
@@ -790,6 +813,24 @@ ma_memset(void *str, int c, size_t n, unsigned flags)
 	if (flags & VDM_F_MEM_DURABLE)
 		ma_flush(str, n);
 	return str;
+}
+
+void *
+ma_memcpy(void *dest, const void *src, size_t n, unsigned flags)
+{
+	return do_memcpy(dest, src, n, flags);
+}
+
+void *
+ma_memmove(void *dest, const void *src, size_t n, unsigned flags)
+{
+	return do_memmove(dest, src, n, flags);
+}
+
+void *
+ma_memset(void *str, int c, size_t n, unsigned flags)
+{
+	return do_memset(str, c, n, flags);
 }
 
 const struct ma_mem_fns ma_mem_fns_lib = {
@@ -957,12 +998,38 @@ ma_op_run(const struct ma_mem_fns *fns, const struct vdm_operation *op,
 
 	row->run(fns, dest, src, op, len, flags);
 	if ((flags & VDM_F_MEM_DURABLE) && row->fn != NO_FIELD &&
-			memcmp((const char *)fns + row->fn,
+			fns != &ma_mem_fns_lib && memcmp((const char *)fns + row->fn,
 				(const char *)&ma_mem_fns_lib + row->fn,
 				sizeof(memcpy_fn)) != 0) {
 		ma_flush(dest, len); /* a user's function wrote the bytes */
 		ma_test_note(MA_TEST_WRITTEN_BACK, len);
 	}
+}
+
+int
+ma_op_run_lib(const struct vdm_operation *op)
+{
+	const struct vdm_operation_data_memcpy *c = &op->data.memcpy;
+	const struct vdm_operation_data_memmove *m = &op->data.memmove;
+	const struct vdm_operation_data_memset *s = &op->data.memset;
+
+	if (!ma_op_valid(op))
+		return 0;
+	switch (op->type) {
+	case VDM_OPERATION_MEMCPY:
+		do_memcpy(c->dest, c->src, c->n, (unsigned)c->flags);
+		break;
+	case VDM_OPERATION_MEMMOVE:
+		do_memmove(m->dest, m->src, m->n, (unsigned)m->flags);
+		break;
+	case VDM_OPERATION_MEMSET:
+		do_memset(s->str, s->c, s->n, (unsigned)s->flags);
+		break;
+	default:
+		ma_op_run(&ma_mem_fns_lib, op, 0, ma_op_size(op));
+		break;
+	}
+	return 1;
 }
 
 void

@@ -112,6 +112,12 @@ int ma_op_splits(const struct vdm_operation *op);
 void ma_op_run(const struct ma_mem_fns *fns, const struct vdm_operation *op,
 	size_t off, size_t len);
 
+/*
+ * Performs a whole operation with the library's functions (ma_op_run with
+ * ma_mem_fns_lib, fewer calls deep): 1, or 0 for an invalid one, not run.
+ */
+int ma_op_run_lib(const struct vdm_operation *op);
+
 /* Adds flags to an operation that has flags (not to a flush). */
 void ma_op_add_flags(struct vdm_operation *op, uint64_t flags);
 

@@ -55,7 +55,9 @@ sync_run(struct vdm_operation_data *data, struct future_notifier *notifier,
 		output->output.memcpy.dest = c->dest;
 		return;
 	}
-	ma_sync_op_start(NULL, &data->operation, notifier);
+	if (notifier != NULL)
+		notifier->notifier_used = FUTURE_NOTIFIER_NONE;
+	ma_op_run_lib(&data->operation); /* (not run if invalid) */
 	ma_op_output(&data->operation, output);
 }
 
