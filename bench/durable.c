@@ -9,7 +9,10 @@
  * beside the reference measured in the same run:
  * - built with libpmem (configure found it: -DBENCH_LIBPMEM), libpmem's
  *   pmem_memcpy_persist, pmem_memmove_persist and pmem_memset_persist;
- *   and vdm_flush beside pmem_persist (after a plain memset of the range);
+ *   and vdm_flush beside pmem_persist (after a plain memset of the range).
+ *   Also (no target) the same calls made by a mover of this file whose
+ *   op_start calls them, as libpmem2's own mover does: the same future
+ *   machinery as ours around libpmem's stores;
  * - else the same operation by the C library followed by a vdm_flush
  *   (cached stores, then every line written back).
  * Target: ours / reference >= 1.0 at every size (doc/design.md). Each
@@ -46,8 +49,15 @@ static const char *const op_names[] = {
 	"memcpy", "memmove<", "memmove>", "memset", "flush",
 };
 
-/* Who writes: ours (durable), ours (durable, no cache), the reference. */
+/*
+ * Who writes: ours (durable), ours (durable, no cache), the reference,
+ * and (with libpmem) the reference inside a mover of its own.
+ */
+#ifdef BENCH_LIBPMEM
+enum who { OURS, OURS_NC, REF, REF_VDM, WHO };
+#else
 enum who { OURS, OURS_NC, REF, WHO };
+#endif
 
 static const size_t sizes[] = {
 	256, 4 * KIB, 64 * KIB, 1 * MIB, 16 * MIB, 128 * MIB,
@@ -105,28 +115,93 @@ run_future(struct vdm_operation_future *f)
 
 /* Our durable write of n bytes; flags add VDM_F_NO_CACHE_HINT or not. */
 static void
-ours(enum op op, char *d, char *s, size_t n, int c, uint64_t flags)
+ours(struct vdm *v, enum op op, char *d, char *s, size_t n, int c,
+	uint64_t flags)
 {
 	struct vdm_operation_future f;
 
 	switch (op) {
 	case OP_COPY:
-		f = vdm_memcpy(vdm, d, s, n, flags);
+		f = vdm_memcpy(v, d, s, n, flags);
 		break;
 	case OP_MOVE_UP:
 	case OP_MOVE_DOWN:
-		f = vdm_memmove(vdm, d, s, n, flags);
+		f = vdm_memmove(v, d, s, n, flags);
 		break;
 	case OP_SET:
-		f = vdm_memset(vdm, d, c, n, flags);
+		f = vdm_memset(v, d, c, n, flags);
 		break;
 	default:
 		plain_memset(d, c, n);
-		f = vdm_flush(vdm, d, n, 0);
+		f = vdm_flush(v, d, n, 0);
 		break;
 	}
 	run_future(&f);
 }
+
+#ifdef BENCH_LIBPMEM
+/* A mover that runs libpmem's calls in op_start, like libpmem2's. */
+static void *
+pmem_op_new(struct vdm *v, const enum vdm_operation_type type)
+{
+	(void)type;
+	return v;
+}
+
+static int
+pmem_op_start(void *data, const struct vdm_operation *op,
+	struct future_notifier *n)
+{
+	(void)data;
+	if (n != NULL)
+		n->notifier_used = FUTURE_NOTIFIER_NONE;
+	switch (op->type) {
+	case VDM_OPERATION_MEMCPY:
+		pmem_memcpy_persist(op->data.memcpy.dest, op->data.memcpy.src,
+			op->data.memcpy.n);
+		break;
+	case VDM_OPERATION_MEMMOVE:
+		pmem_memmove_persist(op->data.memmove.dest,
+			op->data.memmove.src, op->data.memmove.n);
+		break;
+	case VDM_OPERATION_MEMSET:
+		pmem_memset_persist(op->data.memset.str, op->data.memset.c,
+			op->data.memset.n);
+		break;
+	default:
+		pmem_persist(op->data.flush.dest, op->data.flush.n);
+		break;
+	}
+	return 0;
+}
+
+static enum future_state
+pmem_op_check(void *data, const struct vdm_operation *op)
+{
+	(void)data;
+	(void)op;
+	return FUTURE_STATE_COMPLETE;
+}
+
+static void
+pmem_op_delete(void *data, const struct vdm_operation *op,
+	struct vdm_operation_output *output)
+{
+	(void)data;
+	output->type = op->type;
+	output->result = VDM_SUCCESS;
+	output->output.memcpy.dest = op->data.memcpy.dest;
+}
+
+static struct vdm pmem_vdm = {
+	.op_new = pmem_op_new,
+	.op_delete = pmem_op_delete,
+	.op_start = pmem_op_start,
+	.op_check = pmem_op_check,
+	.capabilities = VDM_F_MEM_DURABLE,
+	.has_property = NULL,
+};
+#endif
 
 /* The reference's durable write of n bytes. */
 static void
@@ -185,12 +260,16 @@ batch_ns(enum who who, enum op op, size_t n)
 		else if (op == OP_MOVE_DOWN)
 			s = d, d += shift;
 		if (who == OURS)
-			ours(op, d, s, n, c, VDM_F_MEM_DURABLE);
+			ours(vdm, op, d, s, n, c, VDM_F_MEM_DURABLE);
 		else if (who == OURS_NC)
-			ours(op, d, s, n, c,
+			ours(vdm, op, d, s, n, c,
 				VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT);
-		else
+		else if (who == REF)
 			reference(op, d, s, n, c);
+#ifdef BENCH_LIBPMEM
+		else
+			ours(&pmem_vdm, op, d, s, n, c, VDM_F_MEM_DURABLE);
+#endif
 		off += n;
 		if (off + n + shift > window)
 			off = 0;
@@ -234,6 +313,11 @@ print_row(enum op op, size_t n, const double t[WHO][MAX_REPS],
 		else
 			++*nmiss;
 	}
+#ifdef BENCH_LIBPMEM
+	for (unsigned r = 0; r < reps; r++)
+		ratio[0][r] = t[REF_VDM][r] / t[OURS][r];
+	printf(" %6.2f", median(ratio[0], reps));
+#endif
 	printf("\n");
 	fflush(stdout);
 }
@@ -270,8 +354,18 @@ bench_durable(struct vdm *v, unsigned reps, int verbose, unsigned *npass,
 		"ours+nc (and\nVDM_F_NO_CACHE_HINT), ref (%s); ratio = ours / "
 		"ref, median\nof %u repetitions, each timing the three back "
 		"to back; target ratio >= 1.0\n", ref_name, reps);
-	printf("%-9s %-8s %8s %8s %8s %6s %-4s %6s %-4s\n", "op", "size",
-		"ours", "ours+nc", "ref", "ratio", "", "+nc", "");
+#ifdef BENCH_LIBPMEM
+	printf("vdm: ours / libpmem's calls made by a mover of the benchmark "
+		"(the same\nfuture around them as around ours; no target)\n");
+#endif
+	printf("%-9s %-8s %8s %8s %8s %6s %-4s %6s %-4s%s\n", "op", "size",
+		"ours", "ours+nc", "ref", "ratio", "", "+nc", "",
+#ifdef BENCH_LIBPMEM
+		"    vdm"
+#else
+		""
+#endif
+		);
 	for (enum op op = 0; op < OPS; op++)
 	for (size_t k = 0; k < NSIZES; k++) {
 		size_t n = sizes[k];
