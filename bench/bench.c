@@ -40,16 +40,16 @@
  *   1-worker mover while a copy that sleeps 100 ms is pending on another,
  *   both in one runtime_wait_multiple (the slow one first); time until the
  *   50th copy is done, with two POLLER movers (<= 2x the WAKER figure of
- *   the same repetitions) and with two WAKER ones.
- *
- * - durable: durable memcpy, memmove and memset beside libpmem
- *   (bench/durable.c).
+ *   the same repetitions) and with two WAKER ones;
+ * - durable: durable memcpy, memmove and memset beside libpmem, in a
+ *   table of their own (bench/durable.c).
  *
  * Usage: bench [-r REPS] [-v] [GROUP...]
  *   GROUP: sync, wait, threads (= tput to chain), tput, idle, lat,
- *   big, spin, polls, futex, chain, durable; none means all. REPS (default 7, or
- *   $BENCH_REPS) is how many times each figure is measured; the table
- *   shows the median. -v prints every repetition to stderr.
+ *   big, spin, polls, futex, chain, durable; none means all. REPS
+ *   (default 7, or $BENCH_REPS) is how many times each figure is
+ *   measured; the table shows the median. -v prints every repetition to
+ *   stderr.
  *
  * The program uses the public interface only (<libminiasync.h>), so that
  * the same file builds against an older tree for before/after figures.

@@ -73,7 +73,7 @@ typedef void (*flush_range_fn)(uintptr_t line, uintptr_t end,
 
 struct flush_path {
 	const char *name;
-	flush_range_fn range; /* lines from line (aligned) below end; NULL: none */
+	flush_range_fn range; /* lines from line (aligned) to end; NULL: none */
 	void (*drain)(void); /* waits for the lines written back */
 	int durable;
 };
@@ -998,7 +998,8 @@ ma_op_run(const struct ma_mem_fns *fns, const struct vdm_operation *op,
 
 	row->run(fns, dest, src, op, len, flags);
 	if ((flags & VDM_F_MEM_DURABLE) && row->fn != NO_FIELD &&
-			fns != &ma_mem_fns_lib && memcmp((const char *)fns + row->fn,
+			fns != &ma_mem_fns_lib &&
+			memcmp((const char *)fns + row->fn,
 				(const char *)&ma_mem_fns_lib + row->fn,
 				sizeof(memcpy_fn)) != 0) {
 		ma_flush(dest, len); /* a user's function wrote the bytes */
