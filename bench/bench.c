@@ -43,7 +43,9 @@
  *   1-worker mover while a copy that sleeps 100 ms is pending on another,
  *   both in one runtime_wait_multiple (the slow one first); time until the
  *   50th copy is done, with two POLLER movers (<= 2x the WAKER figure of
- *   the same repetitions) and with two WAKER ones.
+ *   the same repetitions) and with two WAKER ones;
+ * - durable: durable memcpy, memmove and memset beside libpmem, in a
+ *   table of their own (bench/durable.c).
  *
  * - incr: a future of the program's own that copies 16 MiB, 256 bytes a
  *   poll, promising nothing (FUTURE_NOTIFIER_NONE), waited for with
@@ -60,9 +62,9 @@
  *   against a plain 64-byte memcpy; <= 10 us.
  *
  * Usage: bench [-r REPS] [-v] [GROUP...]
- *   GROUP: sync, wait, incr, threads (= every group below but incr),
- *   tput, idle, lat, big, spin, polls, futex, chain, pending, step, wake;
- *   none means all. REPS (default 7, or
+ *   GROUP: sync, wait, incr, threads (= every group below but incr and
+ *   durable), tput, idle, lat, big, spin, polls, futex, chain, pending,
+ *   step, wake, durable; none means all. REPS (default 7, or
  *   $BENCH_REPS) is how many times each figure is measured; the table
  *   shows the median. -v prints every repetition to stderr.
  *
@@ -93,6 +95,8 @@
 #include <unistd.h>
 
 #include <libminiasync.h>
+
+#include "durable.h"
 
 #define DEFAULT_REPS 7
 #define MAX_REPS 1000
@@ -2122,17 +2126,17 @@ bench_step(struct runtime *r)
 /* The groups a run may ask for; bit i stands for groups[i]. */
 static const char *const groups[] = {
 	"sync", "wait", "tput", "idle", "lat", "big", "spin", "polls",
-	"futex", "chain", "incr", "pending", "step", "wake",
+	"futex", "chain", "incr", "pending", "step", "wake", "durable",
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
-#define THREADS_GROUPS 0x3bfcU /* all but sync, wait and incr */
+#define THREADS_GROUPS 0x3bfcU /* all but sync, wait, incr, durable */
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench [-r REPS] [-v] "
 		"[sync|wait|threads|tput|idle|lat|big|spin|polls|futex|chain|"
-		"incr|pending|step|wake]...\n"
+		"incr|pending|step|wake|durable]...\n"
 		"  REPS defaults to $BENCH_REPS, else %u (at most %u)\n",
 		DEFAULT_REPS, MAX_REPS);
 	exit(2);
@@ -2247,6 +2251,8 @@ main(int argc, char *argv[])
 		printf("%-26s (not built: the library has no threads mover "
 			"yet; see bench/local.mk)\n", "threads: *");
 #endif
+	if (mask & 1U << 14)
+		bench_durable(sync_vdm, reps, verbose, &npass, &nmiss);
 
 	printf("\n%u of %u targets met. memcpy: the same work by plain "
 		"memcpy in this run;\nratio: median of per-repetition "

@@ -47,9 +47,7 @@ ma_sync_op_start(void *data, const struct vdm_operation *operation,
 		return 0;
 	}
 	/* an invalid operation is not run: op_delete reports it */
-	if (ma_op_valid(operation))
-		ma_op_run(&ma_mem_fns_lib, operation, 0,
-			ma_op_size(operation));
+	ma_op_run_lib(operation);
 	return 0;
 }
 
@@ -94,7 +92,9 @@ sync_poll(void *data, const struct vdm_operation *operation, int first,
 		output->output.memcpy.dest = c->dest;
 		return FUTURE_STATE_COMPLETE;
 	}
-	ma_sync_op_start(NULL, operation, n);
+	if (n != NULL)
+		n->notifier_used = FUTURE_NOTIFIER_NONE;
+	ma_op_run_lib(operation); /* (not run if invalid) */
 	ma_op_output(operation, output);
 	return FUTURE_STATE_COMPLETE;
 }

@@ -3,12 +3,18 @@
 
 /*
  * mem_ops.c -- memcpy, memmove, memset and cache flush honouring the
- * VDM_F_* flags:
- * - VDM_F_NO_CACHE_HINT: non-temporal (cache-bypassing) stores for the
- *   aligned body of the destination, then a store fence (x86-64; the
- *   plain C functions elsewhere);
- * - VDM_F_MEM_DURABLE and flushes: every cache line of the destination is
- *   written back, then the write-backs are waited for (see "flush paths").
+ * VDM_F_* flags, and the table of operation types that the movers run.
+ * - x86-64: VDM_F_MEM_DURABLE below a threshold (nt_threshold), and
+ *   without flags: cached stores (the C library), then a write-back of
+ *   every line when durable. Above the threshold, and at any size with
+ *   VDM_F_NO_CACHE_HINT alone: non-temporal stores for the whole lines of
+ *   the destination, cached stores for the partial lines at its two ends
+ *   (written back when durable), then one sfence, after which the
+ *   non-temporal stores have reached memory (the persistence domain) and
+ *   need no write-back (see "store paths").
+ * - elsewhere: the C library's functions, then (VDM_F_MEM_DURABLE) a
+ *   write-back of every line (see "flush paths"); VDM_F_NO_CACHE_HINT
+ *   changes nothing.
  */
 
 #include <stddef.h>
@@ -21,10 +27,28 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
-#include <emmintrin.h>
+#include <immintrin.h>
 #elif defined(__linux__) && (defined(__aarch64__) || \
 	defined(__powerpc__) || defined(__powerpc64__))
 #include <sys/auxv.h>
+#endif
+
+#ifdef MA_FAULT_INJECTION
+#include <stdatomic.h>
+
+/* Test build: lines written back since ma_lines_written_back() last read. */
+static atomic_ulong lines_written_back;
+#define COUNT_LINES(n) atomic_fetch_add_explicit(&lines_written_back, \
+	(n), memory_order_relaxed)
+
+unsigned long
+ma_lines_written_back(void)
+{
+	return atomic_exchange_explicit(&lines_written_back, 0,
+		memory_order_relaxed);
+}
+#else
+#define COUNT_LINES(n) ((void)0)
 #endif
 
 /*
@@ -41,12 +65,15 @@
  * what VDM_F_MEM_DURABLE promises: clwb, clflushopt, clflush, dc cvap and
  * dcbf do; dc cvac only reaches the point of coherency, which need not be
  * persistent, and a fence writes nothing back.
+ * Each path writes a range back in a loop of its own (no call per line),
+ * as libpmem's pmem_persist does.
  */
-typedef void (*flush_line_fn)(const char *line);
+typedef void (*flush_range_fn)(uintptr_t line, uintptr_t end,
+	size_t stride);
 
 struct flush_path {
 	const char *name;
-	flush_line_fn line; /* NULL: fence only */
+	flush_range_fn range; /* lines from line (aligned) to end; NULL: none */
 	void (*drain)(void); /* waits for the lines written back */
 	int durable;
 };
@@ -57,23 +84,28 @@ struct flush_path {
 #if defined(__x86_64__)
 
 static void
-flush_line_clflush(const char *line)
+flush_range_clflush(uintptr_t line, uintptr_t end, size_t stride)
 {
-	_mm_clflush(line);
+	for (; line < end; line += stride)
+		_mm_clflush((const void *)line);
 }
 
 /* clflushopt is clflush with a 0x66 prefix. */
 static void
-flush_line_clflushopt(const char *line)
+flush_range_clflushopt(uintptr_t line, uintptr_t end, size_t stride)
 {
-	__asm__ volatile(".byte 0x66; clflush %0" : "+m"(*(volatile char *)line));
+	for (; line < end; line += stride)
+		__asm__ volatile(".byte 0x66; clflush %0"
+			: "+m"(*(volatile char *)line));
 }
 
 /* clwb is xsaveopt with a 0x66 prefix. */
 static void
-flush_line_clwb(const char *line)
+flush_range_clwb(uintptr_t line, uintptr_t end, size_t stride)
 {
-	__asm__ volatile(".byte 0x66; xsaveopt %0" : "+m"(*(volatile char *)line));
+	for (; line < end; line += stride)
+		__asm__ volatile(".byte 0x66; xsaveopt %0"
+			: "+m"(*(volatile char *)line));
 }
 
 static void
@@ -83,11 +115,11 @@ flush_drain_sfence(void)
 }
 
 static const struct flush_path flush_clwb = {
-	"clwb", flush_line_clwb, flush_drain_sfence, 1 };
+	"clwb", flush_range_clwb, flush_drain_sfence, 1 };
 static const struct flush_path flush_clflushopt = {
-	"clflushopt", flush_line_clflushopt, flush_drain_sfence, 1 };
+	"clflushopt", flush_range_clflushopt, flush_drain_sfence, 1 };
 static const struct flush_path flush_clflush = {
-	"clflush", flush_line_clflush, flush_drain_sfence, 1 };
+	"clflush", flush_range_clflush, flush_drain_sfence, 1 };
 
 static const struct flush_path *
 flush_path_probe(size_t *line_size)
@@ -115,15 +147,18 @@ flush_path_probe(size_t *line_size)
 
 /* dc cvap, spelt as the sys instruction it is (older assemblers). */
 static void
-flush_line_cvap(const char *line)
+flush_range_cvap(uintptr_t line, uintptr_t end, size_t stride)
 {
-	__asm__ volatile("sys #3, c7, c12, #1, %0" : : "r"(line) : "memory");
+	for (; line < end; line += stride)
+		__asm__ volatile("sys #3, c7, c12, #1, %0"
+			: : "r"(line) : "memory");
 }
 
 static void
-flush_line_cvac(const char *line)
+flush_range_cvac(uintptr_t line, uintptr_t end, size_t stride)
 {
-	__asm__ volatile("dc cvac, %0" : : "r"(line) : "memory");
+	for (; line < end; line += stride)
+		__asm__ volatile("dc cvac, %0" : : "r"(line) : "memory");
 }
 
 static void
@@ -133,9 +168,9 @@ flush_drain_dsb(void)
 }
 
 static const struct flush_path flush_cvap = {
-	"dc cvap", flush_line_cvap, flush_drain_dsb, 1 };
+	"dc cvap", flush_range_cvap, flush_drain_dsb, 1 };
 static const struct flush_path flush_cvac = {
-	"dc cvac", flush_line_cvac, flush_drain_dsb, 0 };
+	"dc cvac", flush_range_cvac, flush_drain_dsb, 0 };
 
 /* dc cvap where the kernel says the processor has it (hwcap). */
 static const struct flush_path *
@@ -170,9 +205,10 @@ ma_flush_path_for_hwcap(unsigned long hwcap)
 #elif defined(__powerpc__) || defined(__powerpc64__)
 
 static void
-flush_line_dcbf(const char *line)
+flush_range_dcbf(uintptr_t line, uintptr_t end, size_t stride)
 {
-	__asm__ volatile("dcbf 0,%0" : : "r"(line) : "memory");
+	for (; line < end; line += stride)
+		__asm__ volatile("dcbf 0,%0" : : "r"(line) : "memory");
 }
 
 static void
@@ -182,7 +218,7 @@ flush_drain_sync(void)
 }
 
 static const struct flush_path flush_dcbf = {
-	"dcbf", flush_line_dcbf, flush_drain_sync, 1 };
+	"dcbf", flush_range_dcbf, flush_drain_sync, 1 };
 
 static const struct flush_path *
 flush_path_probe(size_t *line_size)
@@ -220,12 +256,15 @@ flush_fence_only(void)
 static const struct flush_path *flush_path = &flush_fence;
 static size_t flush_stride = FLUSH_MIN_LINE;
 
+static void store_select(void);
+
 __attribute__((constructor)) static void
 flush_select(void)
 {
 	size_t line = 0;
 	const struct flush_path *path = flush_path_probe(&line);
 
+	store_select();
 	if (path == NULL)
 		return;
 	/* a line the processor did not tell, or nonsense: the safe minimum */
@@ -235,6 +274,24 @@ flush_select(void)
 	flush_path = path;
 }
 
+/*
+ * Starts the write-back of the lines of [addr, addr + n), n > 0, without
+ * waiting for it (nothing on the "fence" path).
+ */
+static inline void
+write_back(const void *addr, size_t n)
+{
+	const struct flush_path *path = flush_path;
+	size_t stride = flush_stride;
+	uintptr_t line = (uintptr_t)addr & ~(uintptr_t)(stride - 1);
+	uintptr_t end = (uintptr_t)addr + n;
+
+	if (path->range == NULL)
+		return;
+	path->range(line, end, stride);
+	COUNT_LINES((end - line + stride - 1) / stride);
+}
+
 void
 ma_flush(const void *addr, size_t n)
 {
@@ -242,15 +299,11 @@ ma_flush(const void *addr, size_t n)
 
 	if (n == 0)
 		return;
-	if (path->line == NULL) {
+	if (path->range == NULL) {
 		flush_fence_only();
 		return;
 	}
-	uintptr_t line = (uintptr_t)addr & ~(uintptr_t)(flush_stride - 1);
-	uintptr_t end = (uintptr_t)addr + n;
-
-	for (; line < end; line += flush_stride)
-		path->line((const char *)line);
+	write_back(addr, n);
 	path->drain();
 }
 
@@ -271,126 +324,513 @@ ma_flush_path_name(void)
 size_t
 ma_flush_line_size(void)
 {
-	return flush_path->line != NULL ? flush_stride : 0;
+	return flush_path->range != NULL ? flush_stride : 0;
 }
 #endif
 
 #if defined(__x86_64__)
 
-/* Bytes from p to the next 16-byte boundary, at most n. */
-static size_t
-head_bytes(const void *p, size_t n)
-{
-	size_t head = (size_t)(-(uintptr_t)p & 15);
+/*
+ * Store paths (x86-64): the loops that write whole 64-byte lines of the
+ * destination with non-temporal stores (which go to memory through the
+ * write-combining buffers, not through the cache: no line is read for
+ * ownership, and none is left dirty), picked once at load time like the
+ * flush path: "avx" (32-byte vmovntdq) where the processor has AVX and the
+ * system saves its registers, else "sse2" (16-byte movntdq), which every
+ * x86-64 processor has. Loads are unaligned; the destination of a loop is
+ * always 64-byte aligned. AVX-512 has no loop: see doc/design.md.
+ *
+ * Overlap: each loop reads a line before it writes it, and walks up
+ * (copy_up, for dest below src) or down (copy_down, for dest above src),
+ * so a line it reads has not been overwritten yet.
+ */
+#define LINE 64
 
-	return head < n ? head : n;
+struct store_path {
+	const char *name;
+	void (*copy_up)(char *d, const char *s, size_t lines);
+	void (*copy_down)(char *d, const char *s, size_t lines);
+	void (*set)(char *d, int c, size_t lines);
+};
+
+/*
+ * The sizes from which a durable operation stores non-temporally
+ * (measured on AMD EPYC, Zen 3, with clwb: see doc/design.md, "Durable
+ * writes"): NT_THRESHOLD in general; NT_ALIGNED_THRESHOLD when the
+ * destination starts and ends on an 8-byte boundary, since then no line
+ * needs a write-back (the edges too are stored non-temporally, 8 bytes
+ * at a time); a write-back of a line costs about as much as a whole
+ * operation of a few lines stored non-temporally. Below them, cached
+ * stores and a write-back.
+ */
+#define NT_THRESHOLD 256
+#define NT_ALIGNED_THRESHOLD 8
+
+static size_t nt_threshold = NT_THRESHOLD;
+static size_t nt_aligned_threshold = NT_ALIGNED_THRESHOLD;
+
+#define LOAD16(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+#define STREAM16(p, v) _mm_stream_si128((__m128i *)(void *)(p), (v))
+
+static inline void
+sse2_line(char *d, const char *s)
+{
+	__m128i a = LOAD16(s);
+	__m128i b = LOAD16(s + 16);
+	__m128i c = LOAD16(s + 32);
+	__m128i e = LOAD16(s + 48);
+
+	STREAM16(d, a);
+	STREAM16(d + 16, b);
+	STREAM16(d + 32, c);
+	STREAM16(d + 48, e);
 }
 
-/* memcpy with non-temporal stores for the 16-byte aligned body. */
 static void
-copy_nocache(char *d, const char *s, size_t n)
+sse2_copy_up(char *d, const char *s, size_t lines)
 {
-	size_t head = head_bytes(d, n);
-
-	memcpy(d, s, head);
-	d += head;
-	s += head;
-	n -= head;
-	for (; n >= 64; n -= 64, d += 64, s += 64) {
-		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
-		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(s + 32));
-		__m128i e = _mm_loadu_si128((const __m128i *)(const void *)(s + 48));
-		_mm_stream_si128((__m128i *)(void *)d, a);
-		_mm_stream_si128((__m128i *)(void *)(d + 16), b);
-		_mm_stream_si128((__m128i *)(void *)(d + 32), c);
-		_mm_stream_si128((__m128i *)(void *)(d + 48), e);
+	for (; lines >= 2; lines -= 2, d += 2 * LINE, s += 2 * LINE) {
+		sse2_line(d, s);
+		sse2_line(d + LINE, s + LINE);
 	}
-	for (; n >= 16; n -= 16, d += 16, s += 16)
-		_mm_stream_si128((__m128i *)(void *)d,
-			_mm_loadu_si128((const __m128i *)(const void *)s));
-	memcpy(d, s, n);
-	_mm_sfence();
+	if (lines != 0)
+		sse2_line(d, s);
 }
 
-/* memset with non-temporal stores for the 16-byte aligned body. */
 static void
-set_nocache(char *d, int c, size_t n)
+sse2_copy_down(char *d, const char *s, size_t lines)
 {
-	size_t head = head_bytes(d, n);
+	d += lines * LINE;
+	s += lines * LINE;
+	for (; lines >= 2; lines -= 2) {
+		d -= 2 * LINE;
+		s -= 2 * LINE;
+		sse2_line(d + LINE, s + LINE);
+		sse2_line(d, s);
+	}
+	if (lines != 0)
+		sse2_line(d - LINE, s - LINE);
+}
+
+static void
+sse2_set(char *d, int c, size_t lines)
+{
 	__m128i v = _mm_set1_epi8((char)c);
 
-	memset(d, c, head);
-	d += head;
-	n -= head;
-	for (; n >= 16; n -= 16, d += 16)
-		_mm_stream_si128((__m128i *)(void *)d, v);
+	for (; lines != 0; lines--, d += LINE) {
+		STREAM16(d, v);
+		STREAM16(d + 16, v);
+		STREAM16(d + 32, v);
+		STREAM16(d + 48, v);
+	}
+}
+
+static const struct store_path store_sse2 = {
+	"sse2", sse2_copy_up, sse2_copy_down, sse2_set };
+
+#define AVX __attribute__((target("avx")))
+#define LOAD32(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define STREAM32(p, v) _mm256_stream_si256((__m256i *)(void *)(p), (v))
+
+static inline AVX void
+avx_line(char *d, const char *s)
+{
+	__m256i a = LOAD32(s);
+	__m256i b = LOAD32(s + 32);
+
+	STREAM32(d, a);
+	STREAM32(d + 32, b);
+}
+
+/* Four lines: all eight loads, then the eight stores. */
+static inline AVX void
+avx_4lines(char *d, const char *s)
+{
+	__m256i a = LOAD32(s);
+	__m256i b = LOAD32(s + 32);
+	__m256i c = LOAD32(s + 64);
+	__m256i e = LOAD32(s + 96);
+	__m256i f = LOAD32(s + 128);
+	__m256i g = LOAD32(s + 160);
+	__m256i h = LOAD32(s + 192);
+	__m256i i = LOAD32(s + 224);
+
+	STREAM32(d, a);
+	STREAM32(d + 32, b);
+	STREAM32(d + 64, c);
+	STREAM32(d + 96, e);
+	STREAM32(d + 128, f);
+	STREAM32(d + 160, g);
+	STREAM32(d + 192, h);
+	STREAM32(d + 224, i);
+}
+
+static AVX void
+avx_copy_up(char *d, const char *s, size_t lines)
+{
+	for (; lines >= 4; lines -= 4, d += 4 * LINE, s += 4 * LINE)
+		avx_4lines(d, s);
+	for (; lines != 0; lines--, d += LINE, s += LINE)
+		avx_line(d, s);
+}
+
+static AVX void
+avx_copy_down(char *d, const char *s, size_t lines)
+{
+	d += lines * LINE;
+	s += lines * LINE;
+	for (; lines >= 4; lines -= 4) {
+		d -= 4 * LINE;
+		s -= 4 * LINE;
+		avx_4lines(d, s);
+	}
+	for (; lines != 0; lines--) {
+		d -= LINE;
+		s -= LINE;
+		avx_line(d, s);
+	}
+}
+
+static AVX void
+avx_set(char *d, int c, size_t lines)
+{
+	__m256i v = _mm256_set1_epi8((char)c);
+
+	for (; lines != 0; lines--, d += LINE) {
+		STREAM32(d, v);
+		STREAM32(d + 32, v);
+	}
+}
+
+static const struct store_path store_avx = {
+	"avx", avx_copy_up, avx_copy_down, avx_set };
+
+static const struct store_path *store_path = &store_sse2;
+
+/* The processor features a store path needs (MA_CPU_* of mem_ops.h). */
+static unsigned
+cpu_features(void)
+{
+	unsigned eax, ebx, ecx, edx, xcr0_lo, xcr0_hi;
+	unsigned features = 0;
+
+	if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+		return 0;
+	/* AVX (bit 28), and OSXSAVE (bit 27): xgetbv tells what is saved */
+	if ((ecx & (1U << 28)) && (ecx & (1U << 27))) {
+		__asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi)
+			: "c"(0));
+		(void)xcr0_hi;
+		/* the system saves the SSE and the AVX (YMM) state */
+		if ((xcr0_lo & 6) == 6)
+			features |= MA_CPU_AVX;
+	}
+	return features;
+}
+
+static const struct store_path *
+store_path_pick(unsigned features)
+{
+	return (features & MA_CPU_AVX) ? &store_avx : &store_sse2;
+}
+
+static void
+store_select(void)
+{
+	store_path = store_path_pick(cpu_features());
+}
+
+/* Whether n bytes at d, with these flags, are stored non-temporally. */
+static inline int
+store_nt(const void *d, size_t n, unsigned flags)
+{
+	if (flags & VDM_F_MEM_DURABLE)
+		return n >= nt_threshold || (n >= nt_aligned_threshold &&
+			(((uintptr_t)d | n) & 7) == 0);
+	return (flags & VDM_F_NO_CACHE_HINT) != 0;
+}
+
+/*
+ * A partial line at an end of the destination, n < 64: when it starts
+ * and ends on an 8-byte boundary, 8-byte non-temporal stores (movnti;
+ * read whole first, as the ranges may overlap); else cached stores (a
+ * memmove), written back when durable.
+ */
+static inline void
+edge_copy(char *d, const char *s, size_t n, int durable)
+{
+	if (n == 0)
+		return;
+	if ((((uintptr_t)d | n) & 7) == 0) {
+		long long w[LINE / 8];
+
+		memcpy(w, s, n);
+		for (size_t i = 0; i < n / 8; i++)
+			_mm_stream_si64((long long *)(void *)d + i, w[i]);
+		return;
+	}
+	memmove(d, s, n);
+	if (durable)
+		write_back(d, n);
+}
+
+static inline void
+edge_set(char *d, int c, size_t n, int durable)
+{
+	if (n == 0)
+		return;
+	if ((((uintptr_t)d | n) & 7) == 0) {
+		long long w = (long long)(0x0101010101010101ULL *
+			(unsigned char)c);
+
+		for (size_t i = 0; i < n / 8; i++)
+			_mm_stream_si64((long long *)(void *)d + i, w);
+		return;
+	}
 	memset(d, c, n);
+	if (durable)
+		write_back(d, n);
+}
+
+/* Splits [d, d + n) into a partial head, whole lines and a partial tail. */
+static inline void
+split_lines(const char *d, size_t n, size_t *head, size_t *lines,
+	size_t *tail)
+{
+	size_t h = (size_t)(-(uintptr_t)d & (LINE - 1));
+
+	if (h > n)
+		h = n;
+	*head = h;
+	*lines = (n - h) / LINE;
+	*tail = n - h - *lines * LINE;
+}
+
+/*
+ * Copies n > 0 bytes, the ranges overlapping or not (as memmove may):
+ * walking down when dest is above src. One sfence at the end drains the
+ * non-temporal stores and the write-backs of the edges together.
+ */
+static inline void
+copy_nt(char *d, const char *s, size_t n, int durable)
+{
+	const struct store_path *path = store_path;
+	size_t head, lines, tail;
+
+	split_lines(d, n, &head, &lines, &tail);
+	if ((uintptr_t)d - (uintptr_t)s >= n) {
+		/* dest below src, or no overlap: upwards */
+		edge_copy(d, s, head, durable);
+		path->copy_up(d + head, s + head, lines);
+		edge_copy(d + n - tail, s + n - tail, tail, durable);
+	} else {
+		edge_copy(d + n - tail, s + n - tail, tail, durable);
+		path->copy_down(d + head, s + head, lines);
+		edge_copy(d, s, head, durable);
+	}
 	_mm_sfence();
 }
 
-#else /* not x86-64 */
-
-static void
-copy_nocache(char *d, const char *s, size_t n)
+static inline void
+set_nt(char *d, int c, size_t n, int durable)
 {
-	memcpy(d, s, n);
+	size_t head, lines, tail;
+
+	split_lines(d, n, &head, &lines, &tail);
+	edge_set(d, c, head, durable);
+	store_path->set(d + head, c, lines);
+	edge_set(d + n - tail, c, tail, durable);
+	_mm_sfence();
 }
 
-static void
-set_nocache(char *d, int c, size_t n)
+#ifdef MA_FAULT_INJECTION
+const char *
+ma_store_path_name(void)
 {
-	memset(d, c, n);
+	return store_path->name;
 }
+
+const char *
+ma_store_path_for(unsigned features)
+{
+	return store_path_pick(features)->name;
+}
+
+int
+ma_store_path_force(const char *name)
+{
+	static const struct store_path *const paths[] = {
+		&store_sse2, &store_avx,
+	};
+	static const unsigned needs[] = { 0, MA_CPU_AVX };
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (strcmp(name, paths[i]->name) != 0)
+			continue;
+		if ((cpu_features() & needs[i]) != needs[i])
+			return -1;
+		store_path = paths[i];
+		return 0;
+	}
+	return -1;
+}
+
+void
+ma_store_path_reset(void)
+{
+	store_select();
+	nt_threshold = NT_THRESHOLD;
+	nt_aligned_threshold = NT_ALIGNED_THRESHOLD;
+}
+
+size_t
+ma_store_nt_threshold(int aligned)
+{
+	return aligned ? nt_aligned_threshold : nt_threshold;
+}
+
+void
+ma_store_nt_threshold_force(size_t n, size_t aligned)
+{
+	nt_threshold = n;
+	nt_aligned_threshold = aligned;
+}
+
+int
+ma_store_uses_nt(const void *d, size_t n, unsigned flags)
+{
+	return n != 0 && store_nt(d, n, flags);
+}
+#endif
+
+#define HAVE_NT 1
+
+#else /* not x86-64: no store paths */
+
+static void
+store_select(void)
+{
+}
+
+#define HAVE_NT 0
+#define store_nt(d, n, flags) 0
+#define copy_nt(d, s, n, durable) ((void)0)
+#define set_nt(d, c, n, durable) ((void)0)
+
+#ifdef MA_FAULT_INJECTION
+const char *
+ma_store_path_name(void)
+{
+	return "none";
+}
+
+int
+ma_store_path_force(const char *name)
+{
+	return strcmp(name, "none") == 0 ? 0 : -1;
+}
+
+void
+ma_store_path_reset(void)
+{
+}
+
+size_t
+ma_store_nt_threshold(int aligned)
+{
+	(void)aligned;
+	return SIZE_MAX;
+}
+
+void
+ma_store_nt_threshold_force(size_t n, size_t aligned)
+{
+	(void)n;
+	(void)aligned;
+}
+
+int
+ma_store_uses_nt(const void *d, size_t n, unsigned flags)
+{
+	(void)d;
+	(void)n;
+	(void)flags;
+	return 0;
+}
+#endif
 
 #endif
 
+/*
+ * The three below are inlined into ma_op_run_lib too: a durable write of
+ * a few lines costs little more than its sfence, and every store a call
+ * makes (a return address, a saved register) waits behind the sfence of
+ * the write before it (see doc/design.md, "Durable writes").
+ */
+
 /* n == 0 touches nothing, whatever the pointers are (even NULL). */
-void *
-ma_memcpy(void *dest, const void *src, size_t n, unsigned flags)
+static inline void *
+do_memcpy(void *dest, const void *src, size_t n, unsigned flags)
 {
 	if (n == 0)
 		return dest;
-	if (flags & VDM_F_NO_CACHE_HINT)
-		copy_nocache(dest, src, n);
-	else
-		memcpy(dest, src, n);
+	if (HAVE_NT && store_nt(dest, n, flags)) {
+		copy_nt(dest, src, n, (flags & VDM_F_MEM_DURABLE) != 0);
+		return dest;
+	}
+	memcpy(dest, src, n);
 	if (flags & VDM_F_MEM_DURABLE)
 		ma_flush(dest, n);
 	return dest;
 }
 
-/* Non-temporal stores only where the two ranges do not overlap. */
-void *
-ma_memmove(void *dest, const void *src, size_t n, unsigned flags)
+/* The same as ma_memcpy: its loops walk in the direction overlap needs. */
+static inline void *
+do_memmove(void *dest, const void *src, size_t n, unsigned flags)
 {
-	uintptr_t d = (uintptr_t)dest;
-	uintptr_t s = (uintptr_t)src;
-	int disjoint = d + n <= s || s + n <= d;
-
 	if (n == 0)
 		return dest;
-	if ((flags & VDM_F_NO_CACHE_HINT) && disjoint)
-		copy_nocache(dest, src, n);
-	else
-		memmove(dest, src, n);
+	if (HAVE_NT && store_nt(dest, n, flags) && dest != src) {
+		copy_nt(dest, src, n, (flags & VDM_F_MEM_DURABLE) != 0);
+		return dest;
+	}
+	memmove(dest, src, n);
 	if (flags & VDM_F_MEM_DURABLE)
 		ma_flush(dest, n);
 	return dest;
+}
+
+static inline void *
+do_memset(void *str, int c, size_t n, unsigned flags)
+{
+	if (n == 0)
+		return str;
+	if (HAVE_NT && store_nt(str, n, flags)) {
+		set_nt(str, c, n, (flags & VDM_F_MEM_DURABLE) != 0);
+		return str;
+	}
+	memset(str, c, n);
+	if (flags & VDM_F_MEM_DURABLE)
+		ma_flush(str, n);
+	return str;
+}
+
+void *
+ma_memcpy(void *dest, const void *src, size_t n, unsigned flags)
+{
+	return do_memcpy(dest, src, n, flags);
+}
+
+void *
+ma_memmove(void *dest, const void *src, size_t n, unsigned flags)
+{
+	return do_memmove(dest, src, n, flags);
 }
 
 void *
 ma_memset(void *str, int c, size_t n, unsigned flags)
 {
-	if (n == 0)
-		return str;
-	if (flags & VDM_F_NO_CACHE_HINT)
-		set_nocache(str, c, n);
-	else
-		memset(str, c, n);
-	if (flags & VDM_F_MEM_DURABLE)
-		ma_flush(str, n);
-	return str;
+	return do_memset(str, c, n, flags);
 }
 
 const struct ma_mem_fns ma_mem_fns_lib = {
@@ -558,12 +998,39 @@ ma_op_run(const struct ma_mem_fns *fns, const struct vdm_operation *op,
 
 	row->run(fns, dest, src, op, len, flags);
 	if ((flags & VDM_F_MEM_DURABLE) && row->fn != NO_FIELD &&
+			fns != &ma_mem_fns_lib &&
 			memcmp((const char *)fns + row->fn,
 				(const char *)&ma_mem_fns_lib + row->fn,
 				sizeof(memcpy_fn)) != 0) {
 		ma_flush(dest, len); /* a user's function wrote the bytes */
 		ma_test_note(MA_TEST_WRITTEN_BACK, len);
 	}
+}
+
+int
+ma_op_run_lib(const struct vdm_operation *op)
+{
+	const struct vdm_operation_data_memcpy *c = &op->data.memcpy;
+	const struct vdm_operation_data_memmove *m = &op->data.memmove;
+	const struct vdm_operation_data_memset *s = &op->data.memset;
+
+	if (!ma_op_valid(op))
+		return 0;
+	switch (op->type) {
+	case VDM_OPERATION_MEMCPY:
+		do_memcpy(c->dest, c->src, c->n, (unsigned)c->flags);
+		break;
+	case VDM_OPERATION_MEMMOVE:
+		do_memmove(m->dest, m->src, m->n, (unsigned)m->flags);
+		break;
+	case VDM_OPERATION_MEMSET:
+		do_memset(s->str, s->c, s->n, (unsigned)s->flags);
+		break;
+	default:
+		ma_op_run(&ma_mem_fns_lib, op, 0, ma_op_size(op));
+		break;
+	}
+	return 1;
 }
 
 void

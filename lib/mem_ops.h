@@ -37,7 +37,35 @@ size_t ma_flush_line_size(void);
 /* The path for a given AT_HWCAP: "dc cvap" with HWCAP_DCPOP. */
 const char *ma_flush_path_for_hwcap(unsigned long hwcap);
 #endif
+
+/* Lines written back (by any path) since the last call, which resets it. */
+unsigned long ma_lines_written_back(void);
+
+/*
+ * The store path of non-temporal stores ("avx", "sse2"; "none" off
+ * x86-64), see "store paths" in mem_ops.c.
+ */
+const char *ma_store_path_name(void);
+#if defined(__x86_64__)
+/* The path the load-time choice takes for these MA_CPU_* features. */
+const char *ma_store_path_for(unsigned features);
 #endif
+/* Uses that path from now on: 0, or -1 if unknown or not on this CPU. */
+int ma_store_path_force(const char *name);
+/* The path and the threshold of the load-time choice again. */
+void ma_store_path_reset(void);
+/*
+ * The size from which durable operations store non-temporally: in general,
+ * or (aligned) when the destination starts and ends 8-byte aligned.
+ */
+size_t ma_store_nt_threshold(int aligned);
+void ma_store_nt_threshold_force(size_t n, size_t aligned);
+/* Whether n bytes at d with these flags are stored non-temporally. */
+int ma_store_uses_nt(const void *d, size_t n, unsigned flags);
+#endif
+
+/* Processor features that the store paths use (x86-64). */
+#define MA_CPU_AVX (1U << 0) /* AVX, its registers saved by the system */
 
 void *ma_memcpy(void *dest, const void *src, size_t n, unsigned flags);
 void *ma_memmove(void *dest, const void *src, size_t n, unsigned flags);
@@ -83,6 +111,12 @@ int ma_op_splits(const struct vdm_operation *op);
  */
 void ma_op_run(const struct ma_mem_fns *fns, const struct vdm_operation *op,
 	size_t off, size_t len);
+
+/*
+ * Performs a whole operation with the library's functions (ma_op_run with
+ * ma_mem_fns_lib, fewer calls deep): 1, or 0 for an invalid one, not run.
+ */
+int ma_op_run_lib(const struct vdm_operation *op);
 
 /* Adds flags to an operation that has flags (not to a flush). */
 void ma_op_add_flags(struct vdm_operation *op, uint64_t flags);

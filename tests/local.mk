@@ -136,3 +136,8 @@ print-helgrind-suites:
 	@echo $(ma_helgrind_suites)
 
 .PHONY: print-helgrind-suites
+
+# the store paths of lib/mem_ops.c, each forced: white-box, on the test library
+ma_check_suites += tests/store
+tests_store_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_store_LDADD = $(ma_whitebox_ldadd)
