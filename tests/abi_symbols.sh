@@ -24,6 +24,10 @@ expected() {
 	cat <<'END'
 LIBMINIASYNC_1.0 LIBMINIASYNC_1.0
 LIBMINIASYNC_1.1 LIBMINIASYNC_1.1
+LIBMINIASYNC_1.2 LIBMINIASYNC_1.2
+data_mover_dsa_delete LIBMINIASYNC_1.2
+data_mover_dsa_get_vdm LIBMINIASYNC_1.2
+data_mover_dsa_new LIBMINIASYNC_1.2
 data_mover_sync_delete LIBMINIASYNC_1.0
 data_mover_sync_get_vdm LIBMINIASYNC_1.0
 data_mover_sync_new LIBMINIASYNC_1.0

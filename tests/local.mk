@@ -125,3 +125,11 @@ tests_flush_SOURCES = tests/flush.c tests/test_main.c \
 tests_flush_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_flush_CFLAGS = $(ma_test_cflags)
 tests_flush_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+
+# the DSA mover on the work-queue model: white-box, on the test library
+ma_check_suites += tests/dsa
+tests_dsa_SOURCES = tests/dsa.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
+tests_dsa_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_dsa_CFLAGS = $(ma_test_cflags)
+tests_dsa_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
