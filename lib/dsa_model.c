@@ -407,8 +407,8 @@ run_batch(struct model *m, const struct ma_dsa_desc *d, struct outcome *o)
 				break;
 			}
 		}
-		while (end < count &&
-				!(ma_dsa_desc_flags(&list[end]) & MA_DSA_F_FENCE))
+		while (end < count && !(ma_dsa_desc_flags(&list[end]) &
+				MA_DSA_F_FENCE))
 			end++;
 		for (uint32_t i = end; i-- > done;) {
 			struct outcome mo;

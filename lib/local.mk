@@ -21,6 +21,7 @@ ma_lib_sources = \
 	lib/dsa_model.h \
 	lib/dsa_mover.h \
 	lib/dsa_wq.c \
+	lib/dsa_wq.h \
 	lib/data_mover_sync.c \
 	lib/data_mover_threads.c \
 	lib/fault.h \

@@ -28,7 +28,11 @@
 #include "dsa_hw.h"
 #include "dsa_model.h"
 #include "dsa_mover.h"
+#include "dsa_wq.h"
 #include "test_util.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #if defined(__has_include)
 #if __has_include(<linux/idxd.h>)
@@ -580,8 +584,8 @@ START_TEST(test_model_statuses)
 	ck_assert_uint_eq(model_run(wq, d, &rec[0]),
 		MA_DSA_S_DESCLIST_ALIGN);
 	memset(b, 0, sizeof(b));
-	list[0] = *desc_new(MA_DSA_OP_MEMFILL, ok, b, (void *)0x0707070707070707ull,
-		10, &rec[1]);
+	list[0] = *desc_new(MA_DSA_OP_MEMFILL, ok, b,
+		(void *)0x0707070707070707ull, 10, &rec[1]);
 	list[1] = *desc_new(MA_DSA_OP_BATCH, ok, NULL, list, 2, &rec[2]);
 	list[2] = *desc_new(MA_DSA_OP_MEMFILL, ok | MA_DSA_F_FENCE, b + 10,
 		(void *)0x0909090909090909ull, 10, &rec[3]);
@@ -838,7 +842,8 @@ START_TEST(test_invalid_status)
 			wait_future(r, &f);
 			ck_assert_int_eq(FUTURE_OUTPUT(&f)->result,
 				VDM_ERROR_JOB_CORRUPTED);
-			ck_assert_ptr_null(FUTURE_OUTPUT(&f)->output.memcpy.dest);
+			ck_assert_ptr_null(
+				FUTURE_OUTPUT(&f)->output.memcpy.dest);
 			run_kind(dmd, r, K_MEMCPY, n, 0, (unsigned)c);
 		}
 		runtime_delete(r);
@@ -1087,6 +1092,201 @@ START_TEST(test_new_errors)
 }
 END_TEST
 
+/* A fake idxd tree: ROOT/sys/{dsaN,wqN.M}/..., ROOT/dev/wqN.M. */
+static char fake_root[64];
+
+static void
+fake_write(const char *dir, const char *file, const char *value)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/sys/%s", fake_root, dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/sys/%s/%s", fake_root, dir, file);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%s\n", value);
+	fclose(f);
+}
+
+static void
+fake_device(unsigned d, const char *state, int node)
+{
+	char dir[32], num[32];
+
+	snprintf(dir, sizeof(dir), "dsa%u", d);
+	snprintf(num, sizeof(num), "%d", node);
+	fake_write(dir, "state", state);
+	fake_write(dir, "numa_node", num);
+	fake_write(dir, "gen_cap", "0x40915f0107");
+}
+
+static void
+fake_queue(const char *name, const char *state, const char *type,
+	const char *mode, int with_dev)
+{
+	char path[256];
+
+	fake_write(name, "state", state);
+	fake_write(name, "type", type);
+	fake_write(name, "mode", mode);
+	fake_write(name, "size", "16");
+	fake_write(name, "max_transfer_size", "2097152");
+	fake_write(name, "max_batch_size", "32");
+	fake_write(name, "block_on_fault", "0");
+	if (with_dev) {
+		snprintf(path, sizeof(path), "%s/dev/%s", fake_root, name);
+
+		FILE *f = fopen(path, "w");
+
+		ck_assert_ptr_nonnull(f);
+		fclose(f);
+	}
+}
+
+static void
+fake_begin(void)
+{
+	char path[128];
+
+	strcpy(fake_root, "/tmp/ma-dsa-sysfs.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(fake_root));
+	snprintf(path, sizeof(path), "%s/sys", fake_root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/dev", fake_root);
+	mkdir(path, 0755);
+
+	char sys[128], dev[128];
+
+	snprintf(sys, sizeof(sys), "%s/sys", fake_root);
+	snprintf(dev, sizeof(dev), "%s/dev", fake_root);
+	ma_dsa_wq_set_roots(strdup(sys), strdup(dev));
+}
+
+static void
+fake_end(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fake_root);
+	ck_assert_int_eq(system(cmd), 0);
+	ma_dsa_wq_set_roots(NULL, NULL);
+}
+
+static void
+expect_new_fails(const char *wq, int err)
+{
+	errno = 0;
+	ck_assert_msg(data_mover_dsa_new(wq, FUTURE_NOTIFIER_NONE) == NULL,
+		"%s: a mover", wq ? wq : "NULL");
+	ck_assert_msg(errno == err, "%s: errno %d, want %d", wq ? wq : "NULL",
+		errno, err);
+}
+
+/* Discovery over a fake sysfs: what is usable, and the errors. */
+START_TEST(test_discovery)
+{
+	char name[64];
+
+	fake_begin();
+	/* no device at all */
+	ck_assert_int_eq(ma_dsa_wq_find(name, sizeof(name), 0), -1);
+	expect_new_fails(NULL, ENODEV);
+	expect_new_fails("wq0.0", ENOENT);
+	expect_new_fails("/dev/dsa/wq0.0", EINVAL); /* not under the root */
+	expect_new_fails("wq0", EINVAL);
+	expect_new_fails("wq0.0x", EINVAL);
+	expect_new_fails("dsa0", EINVAL);
+
+	/* disabled queues, kernel queues, a disabled device, no file */
+	fake_device(0, "enabled", 0);
+	fake_device(1, "disabled", 1);
+	fake_queue("wq0.0", "disabled", "user", "dedicated", 1);
+	fake_queue("wq0.1", "enabled", "kernel", "dedicated", 1);
+	fake_queue("wq0.2", "enabled", "user", "shared", 0);
+	fake_queue("wq1.0", "enabled", "user", "dedicated", 1);
+	ck_assert_int_eq(ma_dsa_wq_find(name, sizeof(name), 0), -1);
+	expect_new_fails(NULL, ENODEV);
+	expect_new_fails("wq0.0", ENOENT);
+	expect_new_fails("wq0.1", ENOENT);
+	expect_new_fails("wq1.0", ENOENT);
+
+	/* usable: the caller's node first, else the first one */
+	fake_device(2, "enabled", 1);
+	fake_queue("wq2.0", "enabled", "user", "dedicated", 1);
+	fake_queue("wq2.1", "enabled", "user", "shared", 1);
+	fake_queue("wq0.3", "enabled", "user", "shared", 1);
+	ck_assert_int_eq(ma_dsa_wq_find(name, sizeof(name), 1), 0);
+	ck_assert_str_eq(name, "wq2.0");
+	ck_assert_int_eq(ma_dsa_wq_find(name, sizeof(name), 0), 0);
+	ck_assert_str_eq(name, "wq0.3");
+	ck_assert_int_eq(ma_dsa_wq_find(name, sizeof(name), 7), 0);
+	ck_assert_str_eq(name, "wq0.3");
+
+	/* a named one without its device file */
+	{
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/dev/wq0.2", fake_root);
+		unlink(path);
+		errno = 0;
+		ck_assert_ptr_null(data_mover_dsa_new(path,
+			FUTURE_NOTIFIER_NONE));
+#if defined(__x86_64__)
+		/* no such file, or no instruction to reach it with */
+		ck_assert(errno == ENOENT || errno == ENOTSUP);
+#else
+		ck_assert_int_eq(errno, ENODEV);
+#endif
+	}
+
+	/*
+	 * A usable queue: a mover where the processor has the instruction
+	 * (none is submitted: the fake portal is a plain file), ENOTSUP
+	 * where it lacks it, ENODEV off x86-64.
+	 */
+	struct data_mover_dsa *dmd = data_mover_dsa_new("wq2.0",
+		FUTURE_NOTIFIER_POLLER);
+	int err = errno;
+
+#if defined(__x86_64__)
+	if (dmd != NULL) {
+		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+
+		ck_assert_int_eq(wq->mode, MA_DSA_DEDICATED);
+		ck_assert_uint_eq(wq->size, 16);
+		ck_assert_uint_eq(wq->max_transfer_size, 2097152);
+		ck_assert_uint_eq(wq->max_batch_size, 32);
+		ck_assert_int_eq(wq->numa_node, 1);
+		ck_assert_uint_eq(wq->gen_cap, 0x40915f0107ull);
+		data_mover_dsa_delete(dmd);
+	} else {
+		ck_assert_int_eq(err, ENOTSUP);
+	}
+#else
+	ck_assert_ptr_null(dmd);
+	ck_assert_int_eq(err, ENODEV);
+#endif
+	fake_end();
+}
+END_TEST
+
+/* This machine's real tree: a device, or ENODEV (never the model). */
+START_TEST(test_discovery_real)
+{
+	struct data_mover_dsa *dmd = data_mover_dsa_new(NULL,
+		FUTURE_NOTIFIER_WAKER);
+
+	if (dmd == NULL) {
+		ck_assert_int_eq(errno, ENODEV);
+		return;
+	}
+	ck_assert(!ma_dsa_is_model(ma_dsa_mover_wq(dmd)));
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1104,6 +1304,8 @@ test_suite(void)
 	tcase_add_test(model, test_model_faults);
 	tcase_add_test(model, test_model_capacity);
 	tcase_add_test(model, test_new_errors);
+	tcase_add_test(model, test_discovery);
+	tcase_add_test(model, test_discovery_real);
 	suite_add_tcase(s, model);
 
 	tcase_add_loop_test(ops, test_matrix, 0,
