@@ -52,12 +52,14 @@
 #include "fault.h"
 #include "internal.h"
 #include "mem_ops.h"
+#include "park.h"
 #include "valgrind.h"
 
 #define MAX_ENGINES 16
 #define MAX_WQ_SIZE 1024
 #define MAX_BATCH 1024
 #define MODEL_RATE 2000 /* bytes a microsecond the mover plans with */
+#define ENGINE_SPIN_NS 50000 /* an idle engine looks this long, then sleeps */
 
 /* The descriptor flags the model knows; others are invalid. */
 #define KNOWN_FLAGS (MA_DSA_F_FENCE | MA_DSA_F_BOF | MA_DSA_F_CRAV | \
@@ -73,6 +75,8 @@ struct model {
 	pthread_cond_t work; /* engines wait here */
 	struct ma_dsa_desc *ring; /* wq.size entries */
 	uint32_t head, count;
+	_Atomic uint32_t queued; /* count, for engines looking unlocked */
+	unsigned sleepers; /* engines in the condition wait */
 	uint32_t inflight; /* accepted, record not yet written */
 	int stop, paused;
 	uint64_t submissions; /* for refuse_every */
@@ -128,12 +132,15 @@ model_submit(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc)
 	} else {
 		m->ring[(m->head + m->count) % wq->size] = *desc;
 		m->count++;
+		atomic_store_explicit(&m->queued, m->count,
+			memory_order_relaxed);
 		m->inflight++;
 		if (m->inflight > m->stats.inflight_peak)
 			m->stats.inflight_peak = m->inflight;
 		m->stats.submitted++;
 		log_add(m, desc, 0);
-		pthread_cond_signal(&m->work);
+		if (m->sleepers != 0)
+			pthread_cond_signal(&m->work);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return ret;
@@ -431,8 +438,23 @@ engine_main(void *arg)
 
 	pthread_mutex_lock(&m->lock);
 	for (;;) {
-		while (!m->stop && (m->count == 0 || m->paused))
+		if (!m->stop && m->count == 0) {
+			/* a device does not sleep: look a while, unlocked */
+			struct ma_spin spin;
+
+			pthread_mutex_unlock(&m->lock);
+			for (ma_spin_begin(&spin);
+					ma_spin_step(&spin, ENGINE_SPIN_NS);)
+				if (atomic_load_explicit(&m->queued,
+						memory_order_relaxed) != 0)
+					break;
+			pthread_mutex_lock(&m->lock);
+		}
+		while (!m->stop && (m->count == 0 || m->paused)) {
+			m->sleepers++;
 			pthread_cond_wait(&m->work, &m->lock);
+			m->sleepers--;
+		}
 		if (m->count == 0)
 			break; /* stopping, and nothing left */
 
@@ -441,6 +463,8 @@ engine_main(void *arg)
 
 		m->head = (m->head + 1) % m->wq.size;
 		m->count--;
+		atomic_store_explicit(&m->queued, m->count,
+			memory_order_relaxed);
 		pthread_mutex_unlock(&m->lock);
 		if (ma_dsa_desc_opcode(&d) == MA_DSA_OP_BATCH)
 			run_batch(m, &d, &o);

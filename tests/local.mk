@@ -133,3 +133,6 @@ tests_dsa_SOURCES = tests/dsa.c tests/test_main.c \
 tests_dsa_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_dsa_CFLAGS = $(ma_test_cflags)
 tests_dsa_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+# opt-in: 'make check MINIASYNC_DSA_WQ=wq0.0' runs the cases on that queue
+AM_TESTS_ENVIRONMENT += \
+	MINIASYNC_DSA_WQ='$(MINIASYNC_DSA_WQ)'; export MINIASYNC_DSA_WQ;
