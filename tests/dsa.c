@@ -85,6 +85,16 @@ first_diff(const unsigned char *a, const unsigned char *b, size_t n)
 	return n;
 }
 
+/*
+ * Under valgrind (MINIASYNC_STRESS_ITERATIONS set, see tests/local.mk):
+ * the matrices without their largest sizes and rarer flag sets.
+ */
+static int
+light(void)
+{
+	return getenv("MINIASYNC_STRESS_ITERATIONS") != NULL;
+}
+
 /* Waits for the future as a user would: runtime, or busy polling. */
 static void
 wait_future(struct runtime *r, struct vdm_operation_future *f)
@@ -194,10 +204,12 @@ START_TEST(test_matrix)
 		struct runtime *r = notifiers[ni] == FUTURE_NOTIFIER_NONE ?
 			NULL : runtime_new();
 
+		size_t nsizes = sizeof(sizes) / sizeof(sizes[0]);
+		size_t nflags = light() ? 2 : 4;
+
 		for (int k = 0; k < K_KINDS; k++)
-			for (size_t si = 0; si < sizeof(sizes) /
-					sizeof(sizes[0]); si++)
-				for (size_t fi = 0; fi < 4; fi++)
+			for (size_t si = 0; si < nsizes - light(); si++)
+				for (size_t fi = 0; fi < nflags; fi++)
 					run_kind(dmd, r, (enum kind)k,
 						sizes[si], flag_sets[fi],
 						(unsigned)(si + fi));
@@ -223,7 +235,7 @@ START_TEST(test_big_transfers)
 		struct runtime *r = runtime_new();
 
 		for (int k = 0; k < K_KINDS; k++)
-			for (size_t si = 0; si < 5; si++)
+			for (size_t si = 0; si < 5u - 2 * light(); si++)
 				run_kind(dmd, ni ? r : NULL, (enum kind)k,
 					big[si], 0, (unsigned)si);
 		check_model_sane(dmd);
@@ -752,7 +764,7 @@ START_TEST(test_mover_faults)
 		struct ma_dsa_model_stats s;
 
 		for (int k = 0; k < K_KINDS; k++)
-			for (size_t si = 0; si < 6; si++)
+			for (size_t si = 0; si < 6u - light(); si++)
 				run_kind(dmd, r, (enum kind)k, fsizes[si],
 					si % 2 ? VDM_F_MEM_DURABLE : 0,
 					(unsigned)si);
@@ -1024,6 +1036,9 @@ poller_main(void *arg)
 	struct poller_arg *pa = arg;
 	struct runtime *r = pa->use_runtime ? runtime_new() : NULL;
 	unsigned iters = test_stress_iterations(100);
+
+	if (light() && iters > 20)
+		iters = 20;
 
 	for (unsigned i = 0; i < iters; i++)
 		run_kind(pa->dmd, r, (enum kind)((i + pa->seed) % K_KINDS),
