@@ -61,8 +61,8 @@ static const char *const configs[] = {
 	"emulated:max_transfer_size=4096",
 	"emulated:mode=shared,max_transfer_size=4096",
 	"emulated:max_transfer_size=4096,max_batch_size=0,wq_size=4",
-	"emulated:mode=shared,max_transfer_size=4096,max_batch_size=4,"
-		"wq_size=2,engines=3",
+	("emulated:mode=shared,max_transfer_size=4096,max_batch_size=4,"
+		"wq_size=2,engines=3"),
 	"emulated:max_transfer_size=4096,gen_cap=0,engines=1",
 };
 
@@ -874,8 +874,8 @@ START_TEST(test_refusal_storm)
 {
 	static const char *const scfg[] = {
 		"emulated:mode=shared,wq_size=4,refuse_every=2",
-		"emulated:mode=shared,wq_size=1,refuse_every=3,"
-			"max_transfer_size=4096,max_batch_size=0",
+		("emulated:mode=shared,wq_size=1,refuse_every=3,"
+			"max_transfer_size=4096,max_batch_size=0"),
 		"emulated:wq_size=2,max_transfer_size=4096",
 	};
 	const size_t n = 5000;

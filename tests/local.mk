@@ -136,3 +136,11 @@ tests_dsa_LDADD = lib/libminiasync-test.la $(CHECK_LIBS) $(PTHREAD_LIBS)
 # opt-in: 'make check MINIASYNC_DSA_WQ=wq0.0' runs the cases on that queue
 AM_TESTS_ENVIRONMENT += \
 	MINIASYNC_DSA_WQ='$(MINIASYNC_DSA_WQ)'; export MINIASYNC_DSA_WQ;
+
+# libminiasync-vdm-dml, linked as 0.2's programs link it
+ma_check_suites += tests/dml
+tests_dml_SOURCES = tests/dml.c tests/test_main.c \
+	tests/test_util.c tests/test_util.h
+tests_dml_CFLAGS = $(ma_test_cflags)
+tests_dml_LDADD = dml/libminiasync-vdm-dml.la lib/libminiasync.la \
+	$(CHECK_LIBS) $(PTHREAD_LIBS)
