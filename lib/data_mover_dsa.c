@@ -515,7 +515,10 @@ round_finish(struct dsa_op *o)
 {
 	int blocked = 0; /* an earlier piece of an ordered op goes again */
 
-	MA_HAPPENS_AFTER(o->batch ? (void *)&o->brec : (void *)slot_rec(o, 0));
+	/* the device's writes before each record's status (see the model) */
+	MA_HAPPENS_AFTER(&o->brec);
+	for (unsigned i = 0; i < o->round; i++)
+		MA_HAPPENS_AFTER(slot_rec(o, i));
 	entries_release(o->dmd, (unsigned)__builtin_popcount(o->held));
 	o->held = 0;
 	if (o->batch) {
@@ -531,7 +534,6 @@ round_finish(struct dsa_op *o)
 		uint8_t raw = ma_dsa_record_status(r);
 		uint8_t st = raw & MA_DSA_S_MASK;
 
-		MA_HAPPENS_AFTER(r);
 		if (st == MA_DSA_S_SUCCESS) {
 			sl->len = 0;
 			continue;
@@ -732,6 +734,9 @@ dsa_op_new(struct vdm *vdm, const enum vdm_operation_type type)
 			o->dmd = dmd;
 			pthread_mutex_init(&o->lock, NULL);
 			MA_ATOMIC_WORDS(&o->phase, sizeof(o->phase));
+			/* the records' first words: the device's atomics */
+			MA_ATOMIC_WORDS(&o->rec, sizeof(uint64_t));
+			MA_ATOMIC_WORDS(&o->brec, sizeof(uint64_t));
 			o->next_all = dmd->all;
 			dmd->all = o;
 		}
@@ -797,8 +802,11 @@ dsa_op_start(void *data, const struct vdm_operation *operation,
 		op_end(o); /* nothing to write (op_delete tells which) */
 		return 0;
 	}
-	if (o->total > dmd->wq->max_transfer_size && o->ext == NULL)
+	if (o->total > dmd->wq->max_transfer_size && o->ext == NULL) {
 		o->ext = ma_aligned_alloc(64, sizeof(*o->ext));
+		if (o->ext != NULL) /* records: the device's atomics */
+			MA_ATOMIC_WORDS(o->ext->rec, sizeof(o->ext->rec));
+	}
 	if (o->total > dmd->wq->max_transfer_size && o->ext == NULL) {
 		/* no room to split it: the CPU does it, now */
 		pthread_mutex_unlock(&o->lock);
@@ -1111,6 +1119,7 @@ data_mover_dsa_new(const char *wq, enum future_notifier_type desired_notifier)
 	atomic_init(&dmd->stop, 0);
 	MA_ATOMIC_WORDS(&dmd->wq_free, sizeof(dmd->wq_free));
 	MA_ATOMIC_WORDS(&dmd->wseq, sizeof(dmd->wseq));
+	MA_ATOMIC_WORDS(&dmd->stop, sizeof(dmd->stop));
 	pthread_mutex_init(&dmd->pool_lock, NULL);
 	pthread_mutex_init(&dmd->active_lock, NULL);
 	if (desired_notifier == FUTURE_NOTIFIER_WAKER) {
@@ -1151,12 +1160,17 @@ data_mover_dsa_delete(struct data_mover_dsa *dmd)
 
 		dmd->all = o->next_all;
 		MA_ATOMIC_WORDS_END(&o->phase, sizeof(o->phase));
+		MA_ATOMIC_WORDS_END(&o->rec, sizeof(uint64_t));
+		MA_ATOMIC_WORDS_END(&o->brec, sizeof(uint64_t));
+		if (o->ext != NULL)
+			MA_ATOMIC_WORDS_END(o->ext->rec, sizeof(o->ext->rec));
 		pthread_mutex_destroy(&o->lock);
 		free(o->ext);
 		free(o);
 	}
 	MA_ATOMIC_WORDS_END(&dmd->wq_free, sizeof(dmd->wq_free));
 	MA_ATOMIC_WORDS_END(&dmd->wseq, sizeof(dmd->wseq));
+	MA_ATOMIC_WORDS_END(&dmd->stop, sizeof(dmd->stop));
 	pthread_mutex_destroy(&dmd->pool_lock);
 	pthread_mutex_destroy(&dmd->active_lock);
 	free(dmd);

@@ -494,6 +494,7 @@ model_close(struct ma_dsa_wq *wq)
 		pthread_join(m->threads[i], NULL);
 	pthread_cond_destroy(&m->work);
 	pthread_mutex_destroy(&m->lock);
+	MA_ATOMIC_WORDS_END(&m->queued, sizeof(m->queued));
 	free(m->log);
 	free(m->ring);
 	free(m);
@@ -628,6 +629,7 @@ ma_dsa_model_open(const char *opts)
 	m->engines = (unsigned)v[O_ENGINES];
 	m->fault_every = v[O_FAULT_EVERY];
 	m->refuse_every = v[O_REFUSE_EVERY];
+	MA_ATOMIC_WORDS(&m->queued, sizeof(m->queued));
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->work, NULL);
 	for (; m->started < m->engines; m->started++) {

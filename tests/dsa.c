@@ -30,6 +30,7 @@
 #include "dsa_mover.h"
 #include "dsa_wq.h"
 #include "test_util.h"
+#include "valgrind.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -512,6 +513,7 @@ record_wait(struct ma_dsa_record *r)
 
 	while ((st = ma_dsa_record_status(r)) == 0)
 		sched_yield();
+	MA_HAPPENS_AFTER(r); /* the model's writes before the status */
 	return st;
 }
 
@@ -551,6 +553,7 @@ START_TEST(test_model_statuses)
 	const uint32_t ok = MA_DSA_F_CRAV | MA_DSA_F_RCR;
 	struct ma_dsa_desc *d;
 
+	MA_ATOMIC_WORDS(rec, sizeof(rec)); /* written by the model's engines */
 	ck_assert_ptr_nonnull(wq);
 	memset(a, 1, sizeof(a));
 	d = desc_new(MA_DSA_OP_MEMMOVE, ok, b, a, 100, &rec[0]);
@@ -653,6 +656,7 @@ START_TEST(test_model_faults)
 	struct ma_dsa_desc *d;
 	uint8_t st;
 
+	MA_ATOMIC_WORDS(&rec, sizeof(rec)); /* written by the model */
 	fill_pattern((unsigned char *)buf, sizeof(buf), 1);
 	/* a write fault on the third page of the destination */
 	ma_dsa_model_fault_at(wq, buf + 4 * 4096 + 100, 1);
@@ -711,6 +715,7 @@ START_TEST(test_model_capacity)
 	struct ma_dsa_model_stats s;
 	struct ma_dsa_desc d;
 
+	MA_ATOMIC_WORDS(rec, sizeof(rec)); /* written by the model */
 	for (int shared = 0; shared < 2; shared++) {
 		struct ma_dsa_wq *wq = ma_dsa_model_open(shared ?
 			"mode=shared,wq_size=2" : "wq_size=2");
@@ -1023,6 +1028,65 @@ START_TEST(test_reentrant_waker)
 }
 END_TEST
 
+/*
+ * A waker that takes a lock the poller holds while it polls: the mover
+ * never calls a waker inside a poll, so nothing deadlocks, and the wake
+ * still comes.
+ */
+struct locking {
+	pthread_mutex_t lock;
+	_Atomic int woken;
+};
+
+static void
+locking_wake(void *data)
+{
+	struct locking *l = data;
+
+	pthread_mutex_lock(&l->lock);
+	atomic_store(&l->woken, 1);
+	pthread_mutex_unlock(&l->lock);
+}
+
+START_TEST(test_locking_waker)
+{
+	struct data_mover_dsa *dmd = mover(
+		"emulated:max_transfer_size=4096,fault_every=3",
+		FUTURE_NOTIFIER_WAKER);
+	static char a[50000], b[50000];
+	struct locking l;
+
+	pthread_mutex_init(&l.lock, NULL);
+	for (int i = 0; i < 20; i++) {
+		struct vdm_operation_future f = vdm_memcpy(
+			data_mover_dsa_get_vdm(dmd), b, a, sizeof(a), 0);
+		struct future_notifier n;
+		enum future_state st;
+
+		atomic_store(&l.woken, 0);
+		memset(&n, 0, sizeof(n));
+		n.waker.data = &l;
+		n.waker.wake = locking_wake;
+		do {
+			pthread_mutex_lock(&l.lock);
+			st = future_poll(FUTURE_AS_RUNNABLE(&f), &n);
+			pthread_mutex_unlock(&l.lock);
+			if (st == FUTURE_STATE_COMPLETE)
+				break;
+			/* promised a wake: wait for it; else poll again */
+			while (n.notifier_used == FUTURE_NOTIFIER_WAKER &&
+					!atomic_load(&l.woken))
+				sched_yield();
+			if (n.notifier_used != FUTURE_NOTIFIER_WAKER)
+				sched_yield();
+		} while (1);
+		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+	}
+	pthread_mutex_destroy(&l.lock);
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
 /* More pollers than cores, one mover; each thread its own runtime. */
 struct poller_arg {
 	struct data_mover_dsa *dmd;
@@ -1175,11 +1239,11 @@ fake_begin(void)
 	snprintf(path, sizeof(path), "%s/dev", fake_root);
 	mkdir(path, 0755);
 
-	char sys[128], dev[128];
+	static char sys[128], dev[128]; /* the roots, until fake_end */
 
 	snprintf(sys, sizeof(sys), "%s/sys", fake_root);
 	snprintf(dev, sizeof(dev), "%s/dev", fake_root);
-	ma_dsa_wq_set_roots(strdup(sys), strdup(dev));
+	ma_dsa_wq_set_roots(sys, dev);
 }
 
 static void
@@ -1376,6 +1440,7 @@ test_suite(void)
 	tcase_add_loop_test(queue, test_dedicated_never_overfilled, 0, 3);
 	tcase_add_test(queue, test_delete_in_flight);
 	tcase_add_test(queue, test_reentrant_waker);
+	tcase_add_test(queue, test_locking_waker);
 	tcase_set_timeout(queue, 300);
 	suite_add_tcase(s, queue);
 
