@@ -407,20 +407,19 @@ entries_done(struct dsa_op *o)
 /*
  * A dedicated queue is full of entries held by descriptors the device
  * may have finished while nobody polls their operations: give those
- * back (each operation's lock, tried: its own poller may be at it; the
- * caller holds its own).
+ * back (each operation's lock, tried: its own poller may be at it). The
+ * caller holds no operation's lock.
  */
 static void
-entries_reap(struct data_mover_dsa *dmd, struct dsa_op *self)
+entries_reap(struct data_mover_dsa *dmd)
 {
 	struct dsa_op *o;
 
-	entries_done(self);
 	pthread_mutex_lock(&dmd->pool_lock);
 	o = dmd->all;
 	pthread_mutex_unlock(&dmd->pool_lock);
 	for (; o != NULL; o = o->next_all) { /* links never change */
-		if (o == self || pthread_mutex_trylock(&o->lock) != 0)
+		if (pthread_mutex_trylock(&o->lock) != 0)
 			continue;
 		entries_done(o);
 		pthread_mutex_unlock(&o->lock);
@@ -439,13 +438,8 @@ round_submit(struct dsa_op *o)
 		const struct ma_dsa_desc *d = o->batch ? &o->desc :
 			slot_desc(o, o->submitted);
 
-		if (submit(dmd, d) != 0) {
-			if (dmd->wq->mode != MA_DSA_DEDICATED)
-				return 0;
-			entries_reap(dmd, o);
-			if (submit(dmd, d) != 0)
-				return 0;
-		}
+		if (submit(dmd, d) != 0)
+			return 0;
 		if (dmd->wq->mode == MA_DSA_DEDICATED)
 			o->held |= 1u << o->submitted;
 		o->submitted++;
@@ -603,6 +597,13 @@ drive(struct dsa_op *o)
 	pthread_mutex_lock(&o->lock);
 	r = drive_locked(o);
 	pthread_mutex_unlock(&o->lock);
+	if (r == D_PENDING && o->dmd->wq->mode == MA_DSA_DEDICATED) {
+		/* short of entries: take back finished ones, try again */
+		entries_reap(o->dmd);
+		pthread_mutex_lock(&o->lock);
+		r = drive_locked(o);
+		pthread_mutex_unlock(&o->lock);
+	}
 	return r;
 }
 
