@@ -18,7 +18,14 @@ bench_bench_LDADD += $(PMEM_LIBS)
 endif
 CLEANFILES += bench/bench$(EXEEXT)
 
-bench: bench/bench$(EXEEXT)
+# The DSA mover's figures, a program of their own (bench/dsa.c).
+EXTRA_PROGRAMS += bench/dsa
+bench_dsa_SOURCES = bench/dsa.c
+bench_dsa_LDADD = lib/libminiasync.la $(PTHREAD_LIBS)
+CLEANFILES += bench/dsa$(EXEEXT)
+
+bench: bench/bench$(EXEEXT) bench/dsa$(EXEEXT)
 	$(builddir)/bench/bench$(EXEEXT) $(BENCH_ARGS)
+	$(builddir)/bench/dsa$(EXEEXT)
 
 .PHONY: bench

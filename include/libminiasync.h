@@ -3,7 +3,7 @@
 
 /*
  * libminiasync.h -- asynchronous memory operations: futures, the virtual
- * data mover, its synchronous and threads movers, and the runtime.
+ * data mover, its synchronous, threads and DSA movers, and the runtime.
  */
 
 #ifndef LIBMINIASYNC_H
@@ -14,5 +14,6 @@
 #include "libminiasync/runtime.h"
 #include "libminiasync/data_mover_sync.h"
 #include "libminiasync/data_mover_threads.h"
+#include "libminiasync/data_mover_dsa.h"
 
 #endif /* LIBMINIASYNC_H */

@@ -3,6 +3,7 @@
 include_HEADERS = include/libminiasync.h
 libminiasyncincludedir = $(includedir)/libminiasync
 libminiasyncinclude_HEADERS = \
+	include/libminiasync/data_mover_dsa.h \
 	include/libminiasync/data_mover_sync.h \
 	include/libminiasync/data_mover_threads.h \
 	include/libminiasync/future.h \
@@ -14,6 +15,13 @@ pkgconfig_DATA = lib/miniasync.pc lib/libminiasync.pc
 ma_lib_sources = \
 	lib/arena.c \
 	lib/arena.h \
+	lib/data_mover_dsa.c \
+	lib/dsa_hw.h \
+	lib/dsa_model.c \
+	lib/dsa_model.h \
+	lib/dsa_mover.h \
+	lib/dsa_wq.c \
+	lib/dsa_wq.h \
 	lib/data_mover_sync.c \
 	lib/data_mover_threads.c \
 	lib/fault.h \

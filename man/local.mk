@@ -17,8 +17,12 @@ ma_man_pages = \
 	man/miniasync_vdm.7 \
 	man/miniasync_vdm_synchronous.7 \
 	man/miniasync_vdm_threads.7 \
+	man/miniasync_vdm_dsa.7 \
+	man/miniasync_vdm_dml.7 \
 	man/FUTURE.3 \
 	man/FUTURE_CHAIN_ENTRY.3 \
+	man/data_mover_dml_new.3 \
+	man/data_mover_dsa_new.3 \
 	man/data_mover_sync_new.3 \
 	man/data_mover_threads_get_vdm.3 \
 	man/data_mover_threads_new.3 \
@@ -67,6 +71,10 @@ dist_man_MANS += \
 	man/FUTURE_OUTPUT.3 \
 	man/FUTURE_STATE.3 \
 	man/FUTURE_WAKER_WAKE.3 \
+	man/data_mover_dml_delete.3 \
+	man/data_mover_dml_get_vdm.3 \
+	man/data_mover_dsa_delete.3 \
+	man/data_mover_dsa_get_vdm.3 \
 	man/data_mover_sync_delete.3 \
 	man/data_mover_sync_get_vdm.3 \
 	man/data_mover_threads_default.3 \

@@ -141,3 +141,17 @@ print-helgrind-suites:
 ma_check_suites += tests/store
 tests_store_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_store_LDADD = $(ma_whitebox_ldadd)
+
+# the DSA mover on the work-queue model (white-box: the model's hooks)
+ma_check_suites += tests/dsa
+ma_helgrind_suites += tests/dsa
+tests_dsa_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+tests_dsa_LDADD = $(ma_whitebox_ldadd)
+# opt-in: 'make check MINIASYNC_DSA_WQ=wq0.0' runs the cases on that queue
+AM_TESTS_ENVIRONMENT += \
+	MINIASYNC_DSA_WQ='$(MINIASYNC_DSA_WQ)'; export MINIASYNC_DSA_WQ;
+
+# libminiasync-vdm-dml, linked as 0.2's programs link it
+ma_check_suites += tests/dml
+ma_helgrind_suites += tests/dml
+tests_dml_LDADD = dml/libminiasync-vdm-dml.la $(LDADD)

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright 2026, libminiasync developers */
+
+/*
+ * dsa_wq.c -- real DSA work queues: found by reading the idxd driver's
+ * sysfs ABI directly (/sys/bus/dsa/devices/{dsaN,wqN.M}/...), so that
+ * the library links nothing new (libaccel-config would be one more
+ * dependency, and Debian builds it for amd64 only); opened through their
+ * character device (/dev/dsa/wqN.M), whose portal page takes descriptors
+ * with MOVDIR64B (dedicated queues) or ENQCMD (shared ones), or, where
+ * the portal cannot be mapped, with write(2) on the file.
+ *
+ * The instructions are written as bytes, so that no assembler or
+ * compiler flag needs to know them; they exist on x86-64 only, and
+ * elsewhere real queues fail with ENODEV (the model still works).
+ * The test build can point the sysfs and device roots at a fake tree.
+ */
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+#include "dsa_hw.h"
+#include "dsa_wq.h"
+#include "fault.h"
+#include "internal.h"
+
+#define PORTAL_SIZE 4096
+#define DEVICE_RATE 30000 /* bytes a microsecond: about 30 GB/s */
+
+static const char *sysfs_root = "/sys/bus/dsa/devices";
+static const char *dev_root = "/dev/dsa";
+
+#ifdef MA_FAULT_INJECTION
+void
+ma_dsa_wq_set_roots(const char *sysfs, const char *dev)
+{
+	sysfs_root = sysfs != NULL ? sysfs : "/sys/bus/dsa/devices";
+	dev_root = dev != NULL ? dev : "/dev/dsa";
+}
+#endif
+
+struct real_wq {
+	struct ma_dsa_wq wq; /* first: the seam's handle */
+	int fd;
+	void *portal; /* NULL: write(2) on fd */
+};
+
+/* Reads the first line of DIR/NAME/FILE into buf; 0 on success. */
+static int
+attr_read(const char *name, const char *file, char *buf, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", sysfs_root,
+			name, file) >= sizeof(path))
+		return -1;
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	if (fgets(buf, (int)len, f) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int
+attr_is(const char *name, const char *file, const char *want)
+{
+	char buf[64];
+
+	return attr_read(name, file, buf, sizeof(buf)) == 0 &&
+		strcmp(buf, want) == 0;
+}
+
+/* A number attribute (decimal or 0x hex); dflt when absent or bad. */
+static unsigned long long
+attr_num(const char *name, const char *file, unsigned long long dflt)
+{
+	char buf[64], *end;
+	unsigned long long v;
+
+	if (attr_read(name, file, buf, sizeof(buf)) != 0)
+		return dflt;
+	errno = 0;
+	v = strtoull(buf, &end, 0);
+	return errno != 0 || end == buf ? dflt : v;
+}
+
+/* Nonzero when name is "wqD.Q"; *dev gets D. */
+static int
+wq_name_ok(const char *name, unsigned *dev)
+{
+	unsigned d, q;
+	int n = -1;
+
+	if (strncmp(name, "wq", 2) != 0 || sscanf(name, "wq%u.%u%n", &d, &q,
+			&n) != 2 || n < 0 || name[n] != '\0')
+		return 0;
+	*dev = d;
+	return 1;
+}
+
+/* The numa node of the device of wqD.Q (-1: none). */
+static int
+wq_node(unsigned dev)
+{
+	char dname[32];
+
+	snprintf(dname, sizeof(dname), "dsa%u", dev);
+	return (int)(long long)attr_num(dname, "numa_node",
+		(unsigned long long)-1);
+}
+
+/* Nonzero when the queue is enabled, for users, on an enabled device. */
+static int
+wq_usable(const char *name)
+{
+	char dname[32];
+	unsigned dev;
+
+	if (!wq_name_ok(name, &dev))
+		return 0;
+	snprintf(dname, sizeof(dname), "dsa%u", dev);
+	return attr_is(dname, "state", "enabled") &&
+		attr_is(name, "state", "enabled") &&
+		attr_is(name, "type", "user");
+}
+
+static int
+dev_path(const char *name, char *path, size_t len)
+{
+	return (size_t)snprintf(path, len, "%s/%s", dev_root, name) < len ?
+		0 : -1;
+}
+
+int
+ma_dsa_wq_find(char *out, size_t len, int node)
+{
+	DIR *d = opendir(sysfs_root);
+	struct dirent *e;
+	char best[64] = "", any[64] = "";
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		unsigned dev;
+		char path[512];
+
+		if (!wq_name_ok(e->d_name, &dev) || strlen(e->d_name) >= 64 ||
+				!wq_usable(e->d_name) ||
+				dev_path(e->d_name, path, sizeof(path)) != 0 ||
+				access(path, R_OK | W_OK) != 0)
+			continue;
+		/* the smallest name, for a stable choice over readdir order */
+		if (wq_node(dev) == node && (best[0] == '\0' ||
+				strcmp(e->d_name, best) < 0))
+			strcpy(best, e->d_name);
+		if (any[0] == '\0' || strcmp(e->d_name, any) < 0)
+			strcpy(any, e->d_name);
+	}
+	closedir(d);
+
+	const char *pick = best[0] != '\0' ? best : any;
+
+	if (pick[0] == '\0' || strlen(pick) >= len)
+		return -1;
+	strcpy(out, pick);
+	return 0;
+}
+
+#if defined(__x86_64__)
+/* MOVDIR64B (%rdx), %rax: 64 bytes to the portal, no feedback. */
+static int
+submit_movdir64b(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc)
+{
+	struct real_wq *r = (struct real_wq *)wq;
+
+	__asm__ __volatile__("sfence" ::: "memory");
+	__asm__ __volatile__(".byte 0x66, 0x0f, 0x38, 0xf8, 0x02"
+		:: "a"(r->portal), "d"(desc), "m"(*desc) : "memory");
+	return 0;
+}
+
+/* ENQCMD (%rdx), %rax: ZF set means the queue refused it. */
+static int
+submit_enqcmd(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc)
+{
+	struct real_wq *r = (struct real_wq *)wq;
+	unsigned char refused;
+
+	__asm__ __volatile__("sfence" ::: "memory");
+	__asm__ __volatile__(".byte 0xf2, 0x0f, 0x38, 0xf8, 0x02\n\tsetz %0"
+		: "=r"(refused) : "a"(r->portal), "d"(desc), "m"(*desc)
+		: "cc", "memory");
+	return refused;
+}
+
+/* write(2): the driver submits it; a full shared queue says EAGAIN. */
+static int
+submit_write(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc)
+{
+	struct real_wq *r = (struct real_wq *)wq;
+
+	__asm__ __volatile__("sfence" ::: "memory");
+	return write(r->fd, desc, sizeof(*desc)) == (ssize_t)sizeof(*desc) ?
+		0 : 1;
+}
+
+static void
+real_close(struct ma_dsa_wq *wq)
+{
+	struct real_wq *r = (struct real_wq *)wq;
+
+	if (r->portal != NULL)
+		munmap(r->portal, PORTAL_SIZE);
+	close(r->fd);
+	free(r);
+}
+
+/* CPUID.(7,0):ECX bit 28 MOVDIR64B, bit 29 ENQCMD. */
+static int
+cpu_has(unsigned bit)
+{
+	unsigned a, b, c, d;
+
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((c >> bit) & 1);
+}
+#endif
+
+/* The calling thread's NUMA node, or -1. */
+static int
+current_node(void)
+{
+	unsigned cpu, node;
+
+	if (getcpu(&cpu, &node) != 0)
+		return -1;
+	return (int)node;
+}
+
+struct ma_dsa_wq *
+ma_dsa_wq_open(const char *wq)
+{
+	char name[64];
+	unsigned dev;
+	size_t dlen = strlen(dev_root);
+
+	if (wq == NULL) {
+		if (ma_dsa_wq_find(name, sizeof(name), current_node()) != 0) {
+			errno = ENODEV;
+			return NULL;
+		}
+	} else {
+		const char *base = wq;
+
+		if (wq[0] == '/') {
+			if (strncmp(wq, dev_root, dlen) != 0 ||
+					wq[dlen] != '/') {
+				errno = EINVAL;
+				return NULL;
+			}
+			base = wq + dlen + 1;
+		}
+		if (!wq_name_ok(base, &dev) || strlen(base) >= sizeof(name)) {
+			errno = EINVAL;
+			return NULL;
+		}
+		strcpy(name, base);
+		if (!wq_usable(name)) {
+			errno = ENOENT;
+			return NULL;
+		}
+	}
+#if !defined(__x86_64__)
+	errno = ENODEV; /* no submitting instruction here */
+	return NULL;
+#else
+	char path[512];
+	struct real_wq *r;
+	int shared;
+
+	(void)wq_name_ok(name, &dev);
+	shared = attr_is(name, "mode", "shared");
+	if (!cpu_has(shared ? 29 : 28)) {
+		errno = ENOTSUP;
+		return NULL;
+	}
+	r = ma_malloc(sizeof(*r));
+	if (r == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(r, 0, sizeof(*r));
+	if (dev_path(name, path, sizeof(path)) != 0) {
+		free(r);
+		errno = ENOENT;
+		return NULL;
+	}
+	r->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (r->fd < 0) {
+		int err = errno;
+
+		free(r);
+		errno = err;
+		return NULL;
+	}
+	r->portal = mmap(NULL, PORTAL_SIZE, PROT_WRITE,
+		MAP_SHARED | MAP_POPULATE, r->fd, 0);
+	if (r->portal == MAP_FAILED)
+		r->portal = NULL; /* EPERM without CAP_SYS_RAWIO: write(2) */
+	r->wq.submit = r->portal == NULL ? submit_write :
+		shared ? submit_enqcmd : submit_movdir64b;
+	r->wq.close = real_close;
+	r->wq.mode = shared ? MA_DSA_SHARED : MA_DSA_DEDICATED;
+	r->wq.size = (uint32_t)attr_num(name, "size", 1);
+	if (r->wq.size == 0)
+		r->wq.size = 1;
+	r->wq.max_transfer_size = (uint32_t)attr_num(name,
+		"max_transfer_size", 16384);
+	if (r->wq.max_transfer_size == 0)
+		r->wq.max_transfer_size = 16384;
+	r->wq.max_batch_size = (uint32_t)attr_num(name, "max_batch_size", 0);
+	r->wq.block_on_fault = attr_num(name, "block_on_fault", 0) != 0;
+
+	char dname[32];
+
+	snprintf(dname, sizeof(dname), "dsa%u", dev);
+	r->wq.gen_cap = attr_num(dname, "gen_cap", 0);
+	r->wq.rate = DEVICE_RATE;
+	r->wq.numa_node = wq_node(dev);
+	return &r->wq;
+#endif
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright 2026, libminiasync developers */
+
+/*
+ * dsa_wq.h -- finding a real work queue in the idxd sysfs tree (the
+ * opening is ma_dsa_wq_open of dsa_hw.h).
+ */
+
+#ifndef MA_DSA_WQ_H
+#define MA_DSA_WQ_H 1
+
+#include <stddef.h>
+
+/*
+ * Writes into out the name ("wqD.Q") of the first usable queue (device
+ * and queue enabled, type user, device file readable and writable) on
+ * NUMA node 'node', else on any node; 0, or -1 when there is none.
+ * "First": the smallest name, whatever the directory order.
+ */
+int ma_dsa_wq_find(char *out, size_t len, int node);
+
+#ifdef MA_FAULT_INJECTION
+/* Test build: the sysfs devices directory and the device directory. */
+void ma_dsa_wq_set_roots(const char *sysfs, const char *dev);
+#endif
+
+#endif /* MA_DSA_WQ_H */

@@ -1,0 +1,1459 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright 2026, libminiasync developers */
+
+/*
+ * dsa.c -- tests of the DSA mover on the work-queue model: every
+ * operation, size, flag set, notifier and queue mode byte for byte; the
+ * descriptors field by field (against <linux/idxd.h> where installed);
+ * the model's own checks, one invalid-descriptor status each; faults at
+ * the first byte, the middle and the last page, on reads and writes, in
+ * batches, with and without block-on-fault; refusal storms; a dedicated
+ * queue never over-filled; deletion with work in flight; errors of
+ * data_mover_dsa_new. White-box: links the test build of the library.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include <libminiasync.h>
+
+#include "dsa_hw.h"
+#include "dsa_model.h"
+#include "dsa_mover.h"
+#include "dsa_wq.h"
+#include "test_util.h"
+#include "valgrind.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<linux/idxd.h>)
+#include <linux/idxd.h>
+#define HAVE_LINUX_IDXD_H 1
+#endif
+#endif
+
+#define MAXT 4096 /* max_transfer_size of most cases */
+
+static const enum future_notifier_type notifiers[] = {
+	FUTURE_NOTIFIER_NONE, FUTURE_NOTIFIER_POLLER, FUTURE_NOTIFIER_WAKER,
+};
+
+static const size_t sizes[] = {
+	0, 1, 63, 64, MAXT - 1, MAXT, MAXT + 1, 3 * MAXT + 5, 40 * MAXT + 17,
+};
+
+static const unsigned flag_sets[] = {
+	0, VDM_F_NO_CACHE_HINT, VDM_F_MEM_DURABLE,
+	VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT,
+};
+
+/* Queue configurations of the matrix (max_transfer_size = MAXT). */
+static const char *const configs[] = {
+	"emulated:max_transfer_size=4096",
+	"emulated:mode=shared,max_transfer_size=4096",
+	"emulated:max_transfer_size=4096,max_batch_size=0,wq_size=4",
+	("emulated:mode=shared,max_transfer_size=4096,max_batch_size=4,"
+		"wq_size=2,engines=3"),
+	"emulated:max_transfer_size=4096,gen_cap=0,engines=1",
+};
+
+enum kind { K_MEMCPY, K_MOVE_UP, K_MOVE_DOWN, K_MOVE_APART, K_MEMSET,
+	K_FLUSH, K_KINDS };
+
+static void
+fill_pattern(unsigned char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 31 + seed * 7 + (i >> 12));
+}
+
+static size_t
+first_diff(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return i;
+	return n;
+}
+
+/*
+ * Under valgrind (MINIASYNC_STRESS_ITERATIONS set, see tests/local.mk):
+ * the matrices without their largest sizes and rarer flag sets.
+ */
+static int
+light(void)
+{
+	return getenv("MINIASYNC_STRESS_ITERATIONS") != NULL;
+}
+
+/* Waits for the future as a user would: runtime, or busy polling. */
+static void
+wait_future(struct runtime *r, struct vdm_operation_future *f)
+{
+	if (r == NULL)
+		FUTURE_BUSY_POLL(f);
+	else
+		runtime_wait(r, FUTURE_AS_RUNNABLE(f));
+}
+
+static struct data_mover_dsa *
+mover(const char *wq, enum future_notifier_type n)
+{
+	struct data_mover_dsa *dmd = data_mover_dsa_new(wq, n);
+
+	ck_assert_msg(dmd != NULL, "data_mover_dsa_new(%s): %s", wq,
+		strerror(errno));
+	return dmd;
+}
+
+/* The model's counts that every run must keep. */
+static void
+check_model_sane(struct data_mover_dsa *dmd)
+{
+	struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+	struct ma_dsa_model_stats s;
+
+	ma_dsa_model_stats(wq, &s);
+	ck_assert_uint_eq(s.overfilled, 0);
+	ck_assert_uint_eq(s.unreported, 0);
+	if (wq->mode == MA_DSA_DEDICATED)
+		ck_assert_uint_le(s.inflight_peak, wq->size);
+}
+
+/*
+ * Runs one operation of kind k over n bytes and checks every byte of
+ * the buffer (and its guards) against the same operation done by libc.
+ */
+static void
+run_kind(struct data_mover_dsa *dmd, struct runtime *r, enum kind k,
+	size_t n, unsigned flags, unsigned seed)
+{
+	size_t shift = n / 3 + 1; /* overlap distance of the memmoves */
+	size_t len = 2 * n + shift + 128;
+	unsigned char *buf = malloc(len), *want = malloc(len);
+	unsigned char *base = buf + 64, *wbase = want + 64;
+	struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
+	struct vdm_operation_future f;
+	void *expect_out = NULL;
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_ptr_nonnull(want);
+	fill_pattern(buf, len, seed);
+	memcpy(want, buf, len);
+	switch (k) {
+	case K_MEMCPY: /* [base, +n) <- [base + n + shift/2 ...) apart */
+		f = vdm_memcpy(vdm, base, base + n, n, flags);
+		memcpy(wbase, wbase + n, n);
+		expect_out = base;
+		break;
+	case K_MOVE_UP: /* destination above an overlapping source */
+		f = vdm_memmove(vdm, base + shift, base, n, flags);
+		memmove(wbase + shift, wbase, n);
+		expect_out = base + shift;
+		break;
+	case K_MOVE_DOWN:
+		f = vdm_memmove(vdm, base, base + shift, n, flags);
+		memmove(wbase, wbase + shift, n);
+		expect_out = base;
+		break;
+	case K_MOVE_APART:
+		f = vdm_memmove(vdm, base, base + n, n > shift ? shift : n,
+			flags);
+		memmove(wbase, wbase + n, n > shift ? shift : n);
+		expect_out = base;
+		break;
+	case K_MEMSET:
+		f = vdm_memset(vdm, base + 1, 0x5a + (int)seed, n, flags);
+		memset(wbase + 1, 0x5a + (int)seed, n);
+		expect_out = base + 1;
+		break;
+	default:
+		f = vdm_flush(vdm, base, n, flags);
+		break;
+	}
+	wait_future(r, &f);
+	ck_assert_int_eq(FUTURE_STATE(&f), FUTURE_STATE_COMPLETE);
+	ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+	if (k != K_FLUSH)
+		ck_assert_ptr_eq(FUTURE_OUTPUT(&f)->output.memcpy.dest,
+			expect_out);
+
+	size_t d = first_diff(buf, want, len);
+
+	ck_assert_msg(d == len, "kind %d, %zu bytes, flags %u: byte %zu "
+		"differs (%u, want %u)", (int)k, n, flags, d,
+		d < len ? buf[d] : 0, d < len ? want[d] : 0);
+	free(buf);
+	free(want);
+}
+
+/* The whole matrix on one queue configuration (the loop index). */
+START_TEST(test_matrix)
+{
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(configs[_i], notifiers[ni]);
+		struct runtime *r = notifiers[ni] == FUTURE_NOTIFIER_NONE ?
+			NULL : runtime_new();
+
+		size_t nsizes = sizeof(sizes) / sizeof(sizes[0]);
+		size_t nflags = light() ? 2 : 4;
+
+		for (int k = 0; k < K_KINDS; k++)
+			for (size_t si = 0; si < nsizes - light(); si++)
+				for (size_t fi = 0; fi < nflags; fi++)
+					run_kind(dmd, r, (enum kind)k,
+						sizes[si], flag_sets[fi],
+						(unsigned)(si + fi));
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+}
+END_TEST
+
+/* Sizes around a large max_transfer_size, and many times it. */
+START_TEST(test_big_transfers)
+{
+	static const size_t big[] = {
+		65535, 65536, 65537, 33 * 65536 + 1, 100 * 65536,
+	};
+
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(
+			_i ? "emulated:mode=shared,max_transfer_size=65536" :
+			"emulated:max_transfer_size=65536,max_batch_size=8",
+			notifiers[ni]);
+		struct runtime *r = runtime_new();
+
+		for (int k = 0; k < K_KINDS; k++)
+			for (size_t si = 0; si < 5u - 2 * light(); si++)
+				run_kind(dmd, ni ? r : NULL, (enum kind)k,
+					big[si], 0, (unsigned)si);
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+}
+END_TEST
+
+static void
+wake_nothing(void *data)
+{
+	(void)data;
+}
+
+/* Polls a future once with a notifier; returns the promise. */
+static enum future_notifier_type
+poll_once(struct vdm_operation_future *f, struct future_notifier *n)
+{
+	static char token;
+
+	memset(n, 0, sizeof(*n));
+	n->waker.data = &token;
+	n->waker.wake = wake_nothing;
+	future_poll(FUTURE_AS_RUNNABLE(f), n);
+	return n->notifier_used;
+}
+
+/* The POLLER word: the record's first bytes, zero until it is written. */
+START_TEST(test_poller_word)
+{
+	struct data_mover_dsa *dmd = mover("emulated",
+		FUTURE_NOTIFIER_POLLER);
+	struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+	static char a[8192], b[8192];
+	struct future_notifier n;
+
+	memset(a, 3, sizeof(a));
+	ma_dsa_model_pause(wq, 1);
+
+	struct vdm_operation_future f = vdm_memcpy(
+		data_mover_dsa_get_vdm(dmd), b, a, sizeof(a), 0);
+
+	ck_assert_int_eq(poll_once(&f, &n), FUTURE_NOTIFIER_POLLER);
+	ck_assert_int_eq(FUTURE_STATE(&f), FUTURE_STATE_RUNNING);
+
+	uint64_t *word = n.poller.ptr_to_monitor;
+
+	ck_assert_ptr_nonnull(word);
+	ck_assert_uint_eq((uintptr_t)word % MA_DSA_RECORD_ALIGN, 0);
+	ck_assert_uint_eq(__atomic_load_n(word, __ATOMIC_ACQUIRE), 0);
+
+	struct ma_dsa_model_log log[4];
+
+	ck_assert_uint_eq(ma_dsa_model_log_take(wq, log, 4), 1);
+	ck_assert_uint_eq(log[0].desc.completion_addr, (uintptr_t)word);
+	ma_dsa_model_pause(wq, 0);
+	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == 0)
+		sched_yield();
+	ck_assert_uint_eq(*(volatile uint8_t *)word, MA_DSA_S_SUCCESS);
+	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f), &n),
+		FUTURE_STATE_COMPLETE);
+	ck_assert_int_eq(memcmp(a, b, sizeof(a)), 0);
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
+#ifdef HAVE_LINUX_IDXD_H
+/* Our layouts and values are the kernel's. */
+START_TEST(test_layout_linux)
+{
+	ck_assert_uint_eq(sizeof(struct ma_dsa_desc),
+		sizeof(struct dsa_hw_desc));
+	ck_assert_uint_eq(sizeof(struct ma_dsa_record),
+		sizeof(struct dsa_completion_record));
+	ck_assert_uint_eq(offsetof(struct ma_dsa_desc, completion_addr),
+		offsetof(struct dsa_hw_desc, completion_addr));
+	ck_assert_uint_eq(offsetof(struct ma_dsa_desc, src),
+		offsetof(struct dsa_hw_desc, src_addr));
+	ck_assert_uint_eq(offsetof(struct ma_dsa_desc, dst),
+		offsetof(struct dsa_hw_desc, dst_addr));
+	ck_assert_uint_eq(offsetof(struct ma_dsa_desc, size),
+		offsetof(struct dsa_hw_desc, xfer_size));
+	ck_assert_uint_eq(offsetof(struct ma_dsa_desc, int_handle),
+		offsetof(struct dsa_hw_desc, int_handle));
+	ck_assert_uint_eq(offsetof(struct ma_dsa_desc, op_specific),
+		offsetof(struct dsa_hw_desc, op_specific));
+	ck_assert_uint_eq(offsetof(struct ma_dsa_record, bytes_completed),
+		offsetof(struct dsa_completion_record, bytes_completed));
+	ck_assert_uint_eq(offsetof(struct ma_dsa_record, fault_addr),
+		offsetof(struct dsa_completion_record, fault_addr));
+	ck_assert_uint_eq(offsetof(struct ma_dsa_record, result),
+		offsetof(struct dsa_completion_record, result));
+
+	/* the flags and opcode word, through the kernel's bit-fields */
+	struct dsa_hw_desc k;
+	struct ma_dsa_desc m;
+
+	memset(&k, 0, sizeof(k));
+	k.flags = IDXD_OP_FLAG_CRAV | IDXD_OP_FLAG_RCR | IDXD_OP_FLAG_CC |
+		IDXD_OP_FLAG_DRDBK | IDXD_OP_FLAG_BOF | IDXD_OP_FLAG_FENCE;
+	k.opcode = DSA_OPCODE_MEMFILL;
+	memcpy(&m, &k, sizeof(m));
+	ck_assert_uint_eq(ma_dsa_desc_opcode(&m), MA_DSA_OP_MEMFILL);
+	ck_assert_uint_eq(ma_dsa_desc_flags(&m), MA_DSA_F_CRAV |
+		MA_DSA_F_RCR | MA_DSA_F_CC | MA_DSA_F_DRDBK | MA_DSA_F_BOF |
+		MA_DSA_F_FENCE);
+	ck_assert_uint_eq(MA_DSA_OP_BATCH, DSA_OPCODE_BATCH);
+	ck_assert_uint_eq(MA_DSA_OP_MEMMOVE, DSA_OPCODE_MEMMOVE);
+	ck_assert_uint_eq(MA_DSA_OP_CFLUSH, DSA_OPCODE_CFLUSH);
+	ck_assert_uint_eq(MA_DSA_OP_DRAIN, DSA_OPCODE_DRAIN);
+	ck_assert_uint_eq(MA_DSA_S_SUCCESS, DSA_COMP_SUCCESS);
+	ck_assert_uint_eq(MA_DSA_S_PAGE_FAULT, DSA_COMP_PAGE_FAULT_NOBOF);
+	ck_assert_uint_eq(MA_DSA_S_BATCH_FAIL, DSA_COMP_BATCH_FAIL);
+	ck_assert_uint_eq(MA_DSA_S_BATCH_PAGE_FAULT,
+		DSA_COMP_BATCH_PAGE_FAULT);
+	ck_assert_uint_eq(MA_DSA_S_BAD_OPCODE, DSA_COMP_BAD_OPCODE);
+	ck_assert_uint_eq(MA_DSA_S_INVALID_FLAGS, DSA_COMP_INVALID_FLAGS);
+	ck_assert_uint_eq(MA_DSA_S_NOZERO_RESERVE, DSA_COMP_NOZERO_RESERVE);
+	ck_assert_uint_eq(MA_DSA_S_XFER_ERANGE, DSA_COMP_XFER_ERANGE);
+	ck_assert_uint_eq(MA_DSA_S_DESC_CNT_ERANGE,
+		DSA_COMP_DESC_CNT_ERANGE);
+	ck_assert_uint_eq(MA_DSA_S_DESCLIST_ALIGN, DSA_COMP_DESCLIST_ALIGN);
+	ck_assert_uint_eq(MA_DSA_S_CRA_ALIGN, DSA_COMP_CRA_ALIGN);
+	ck_assert_uint_eq(MA_DSA_S_WRITE_FAULT, DSA_COMP_STATUS_WRITE);
+	ck_assert_uint_eq(MA_DSA_S_MASK, DSA_COMP_STATUS_MASK);
+}
+END_TEST
+#endif
+
+/* Runs f to the end by busy polling (NONE mover). */
+static void
+finish(struct vdm_operation_future *f)
+{
+	FUTURE_BUSY_POLL(f);
+	ck_assert_int_eq(FUTURE_OUTPUT(f)->result, VDM_SUCCESS);
+}
+
+static uint32_t
+base_flags(unsigned extra)
+{
+	return MA_DSA_F_CRAV | MA_DSA_F_RCR | extra;
+}
+
+/* Each operation's descriptor, field by field. */
+START_TEST(test_descriptors)
+{
+	struct data_mover_dsa *dmd = mover("emulated:max_transfer_size=4096",
+		FUTURE_NOTIFIER_NONE);
+	struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+	struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
+	static unsigned char a[5 * 4096], b[5 * 4096];
+	struct ma_dsa_model_log log[16];
+	struct vdm_operation_future f;
+	size_t n;
+
+	/* memcpy, plain: CC (destination kept in the cache) */
+	f = vdm_memcpy(vdm, b + 3, a + 5, 1000, 0);
+	finish(&f);
+	n = ma_dsa_model_log_take(wq, log, 16);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(log[0].member, 0);
+	ck_assert_uint_eq(ma_dsa_desc_opcode(&log[0].desc),
+		MA_DSA_OP_MEMMOVE);
+	ck_assert_uint_eq(ma_dsa_desc_flags(&log[0].desc),
+		base_flags(MA_DSA_F_CC));
+	ck_assert_uint_eq(log[0].desc.src, (uintptr_t)(a + 5));
+	ck_assert_uint_eq(log[0].desc.dst, (uintptr_t)(b + 3));
+	ck_assert_uint_eq(log[0].desc.size, 1000);
+	ck_assert_uint_eq(log[0].desc.completion_addr % MA_DSA_RECORD_ALIGN,
+		0);
+	ck_assert_uint_eq(log[0].desc.pasid_priv, 0);
+	ck_assert_uint_eq(log[0].desc.int_handle, 0);
+	ck_assert_uint_eq(log[0].desc.rsvd1, 0);
+
+	/* no cache hint: CC clear; durable: readback, CC clear */
+	f = vdm_memmove(vdm, b, a, 100, VDM_F_NO_CACHE_HINT);
+	finish(&f);
+	f = vdm_memset(vdm, b, 0xab, 77, VDM_F_MEM_DURABLE);
+	finish(&f);
+	f = vdm_flush(vdm, b, 4096, 0);
+	finish(&f);
+	f = vdm_flush(vdm, b, 64, VDM_F_NO_CACHE_HINT);
+	finish(&f);
+	n = ma_dsa_model_log_take(wq, log, 16);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(ma_dsa_desc_flags(&log[0].desc), base_flags(0));
+	ck_assert_uint_eq(ma_dsa_desc_opcode(&log[1].desc),
+		MA_DSA_OP_MEMFILL);
+	ck_assert_uint_eq(ma_dsa_desc_flags(&log[1].desc),
+		base_flags(MA_DSA_F_DRDBK));
+	ck_assert_uint_eq(log[1].desc.src, 0xababababababababull);
+	ck_assert_uint_eq(log[1].desc.size, 77);
+	ck_assert_uint_eq(ma_dsa_desc_opcode(&log[2].desc), MA_DSA_OP_CFLUSH);
+	ck_assert_uint_eq(ma_dsa_desc_flags(&log[2].desc),
+		base_flags(MA_DSA_F_CC));
+	ck_assert_uint_eq(log[2].desc.src, 0);
+	ck_assert_uint_eq(log[2].desc.dst, (uintptr_t)b);
+	ck_assert_uint_eq(ma_dsa_desc_flags(&log[3].desc), base_flags(0));
+
+	/* split: a batch of three members, 64-byte aligned list */
+	f = vdm_memcpy(vdm, b, a, 3 * 4096 - 7, 0);
+	finish(&f);
+	n = ma_dsa_model_log_take(wq, log, 16);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(ma_dsa_desc_opcode(&log[0].desc), MA_DSA_OP_BATCH);
+	ck_assert_uint_eq(ma_dsa_desc_flags(&log[0].desc), base_flags(0));
+	ck_assert_uint_eq(log[0].desc.size, 3);
+	ck_assert_uint_eq(log[0].desc.src % 64, 0);
+	ck_assert_uint_eq(log[0].desc.dst, 0);
+	ck_assert_uint_eq(log[0].desc.completion_addr % MA_DSA_RECORD_ALIGN,
+		0);
+	for (int i = 0; i < 3; i++) {
+		const struct ma_dsa_desc *d = &log[1 + i].desc;
+
+		ck_assert_uint_eq(log[1 + i].member, 1);
+		ck_assert_uint_eq(ma_dsa_desc_flags(d),
+			base_flags(MA_DSA_F_CC));
+		ck_assert_uint_eq(d->src, (uintptr_t)(a + 4096 * i));
+		ck_assert_uint_eq(d->dst, (uintptr_t)(b + 4096 * i));
+		ck_assert_uint_eq(d->size, i < 2 ? 4096 : 4096 - 7);
+		ck_assert_uint_eq(d->completion_addr % MA_DSA_RECORD_ALIGN,
+			0);
+		ck_assert_uint_ne(d->completion_addr,
+			log[0].desc.completion_addr);
+	}
+
+	/* overlapping, destination above: top piece first, then fenced */
+	f = vdm_memmove(vdm, a + 100, a, 2 * 4096 + 1, 0);
+	finish(&f);
+	n = ma_dsa_model_log_take(wq, log, 16);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(ma_dsa_desc_flags(&log[1].desc),
+		base_flags(MA_DSA_F_CC));
+	ck_assert_uint_eq(log[1].desc.src, (uintptr_t)(a + 4097));
+	ck_assert_uint_eq(log[1].desc.size, 4096);
+	ck_assert_uint_eq(ma_dsa_desc_flags(&log[2].desc),
+		base_flags(MA_DSA_F_CC | MA_DSA_F_FENCE));
+	ck_assert_uint_eq(log[2].desc.src, (uintptr_t)(a + 1));
+	ck_assert_uint_eq(ma_dsa_desc_flags(&log[3].desc),
+		base_flags(MA_DSA_F_CC | MA_DSA_F_FENCE));
+	ck_assert_uint_eq(log[3].desc.src, (uintptr_t)a);
+	ck_assert_uint_eq(log[3].desc.size, 1);
+	check_model_sane(dmd);
+	data_mover_dsa_delete(dmd);
+
+	/* no readback: durable stays CC and the CPU flushes; BOF allowed */
+	dmd = mover("emulated:gen_cap=1,block_on_fault=1",
+		FUTURE_NOTIFIER_NONE);
+	wq = ma_dsa_mover_wq(dmd);
+	vdm = data_mover_dsa_get_vdm(dmd);
+	ck_assert_int_eq(vdm_is_supported(vdm, VDM_F_MEM_DURABLE),
+		test_durable_expected());
+	f = vdm_memcpy(vdm, b, a, 64, VDM_F_MEM_DURABLE);
+	finish(&f);
+	n = ma_dsa_model_log_take(wq, log, 16);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(ma_dsa_desc_flags(&log[0].desc),
+		base_flags(MA_DSA_F_CC | MA_DSA_F_BOF));
+	data_mover_dsa_delete(dmd);
+
+	dmd = mover("emulated", FUTURE_NOTIFIER_NONE);
+	ck_assert(vdm_is_supported(data_mover_dsa_get_vdm(dmd),
+		VDM_F_MEM_DURABLE | VDM_F_NO_CACHE_HINT));
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
+/* Waits until the device wrote the record. */
+static uint8_t
+record_wait(struct ma_dsa_record *r)
+{
+	uint8_t st;
+
+	while ((st = ma_dsa_record_status(r)) == 0)
+		sched_yield();
+	MA_HAPPENS_AFTER(r); /* the model's writes before the status */
+	return st;
+}
+
+static struct ma_dsa_desc *
+desc_new(unsigned opcode, uint32_t flags, void *dst, const void *src,
+	uint32_t size, struct ma_dsa_record *rec)
+{
+	static struct ma_dsa_desc d;
+
+	memset(&d, 0, sizeof(d));
+	memset(rec, 0, sizeof(*rec));
+	d.flags_opcode = ma_dsa_flags_opcode(flags, opcode);
+	d.completion_addr = (uintptr_t)rec;
+	d.dst = (uintptr_t)dst;
+	d.src = (uintptr_t)src;
+	d.size = size;
+	return &d;
+}
+
+/* Submits d to the model and returns the record's status. */
+static uint8_t
+model_run(struct ma_dsa_wq *wq, struct ma_dsa_desc *d,
+	struct ma_dsa_record *rec)
+{
+	ck_assert_int_eq(wq->submit(wq, d), 0);
+	return record_wait(rec);
+}
+
+/* The model checks descriptors as the device does. */
+START_TEST(test_model_statuses)
+{
+	struct ma_dsa_wq *wq = ma_dsa_model_open("max_transfer_size=4096,"
+		"max_batch_size=4,gen_cap=0");
+	static struct ma_dsa_record rec[8] __attribute__((aligned(32)));
+	static struct ma_dsa_desc list[8];
+	static char a[8192], b[8192];
+	const uint32_t ok = MA_DSA_F_CRAV | MA_DSA_F_RCR;
+	struct ma_dsa_desc *d;
+
+	MA_ATOMIC_WORDS(rec, sizeof(rec)); /* written by the model's engines */
+	ck_assert_ptr_nonnull(wq);
+	memset(a, 1, sizeof(a));
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok, b, a, 100, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_SUCCESS);
+	ck_assert_uint_eq(rec[0].bytes_completed, 0);
+	ck_assert_int_eq(b[99], 1);
+	d = desc_new(0x05, ok, b, a, 100, &rec[0]); /* compare: not here */
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_BAD_OPCODE);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok | 0x40, b, a, 100, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_INVALID_FLAGS);
+	ck_assert_uint_eq(rec[0].invalid_flags, 0x40);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok | MA_DSA_F_BOF, b, a, 1, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_INVALID_FLAGS);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok | MA_DSA_F_DRDBK, b, a, 1, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_INVALID_FLAGS);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok | MA_DSA_F_FENCE, b, a, 1, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_INVALID_FLAGS);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok, b, a, 1, &rec[0]);
+	d->rsvd1 = 1;
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]),
+		MA_DSA_S_NOZERO_RESERVE);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok, b, a, 1, &rec[0]);
+	d->op_specific[5] = 1;
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]),
+		MA_DSA_S_NOZERO_RESERVE);
+	d = desc_new(MA_DSA_OP_CFLUSH, ok, b, a, 1, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]),
+		MA_DSA_S_NOZERO_RESERVE);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok, b, a, 0, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_XFER_ERANGE);
+	d = desc_new(MA_DSA_OP_MEMFILL, ok, b, NULL, 4097, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_XFER_ERANGE);
+
+	/* batches: count, list alignment, a batch inside, a failed member */
+	d = desc_new(MA_DSA_OP_BATCH, ok, NULL, list, 1, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]),
+		MA_DSA_S_DESC_CNT_ERANGE);
+	d = desc_new(MA_DSA_OP_BATCH, ok, NULL, list, 5, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]),
+		MA_DSA_S_DESC_CNT_ERANGE);
+	d = desc_new(MA_DSA_OP_BATCH, ok, NULL, (char *)list + 32, 2,
+		&rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]),
+		MA_DSA_S_DESCLIST_ALIGN);
+	memset(b, 0, sizeof(b));
+	list[0] = *desc_new(MA_DSA_OP_MEMFILL, ok, b,
+		(void *)0x0707070707070707ull, 10, &rec[1]);
+	list[1] = *desc_new(MA_DSA_OP_BATCH, ok, NULL, list, 2, &rec[2]);
+	list[2] = *desc_new(MA_DSA_OP_MEMFILL, ok | MA_DSA_F_FENCE, b + 10,
+		(void *)0x0909090909090909ull, 10, &rec[3]);
+	d = desc_new(MA_DSA_OP_BATCH, ok, NULL, list, 3, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_BATCH_FAIL);
+	ck_assert_uint_eq(rec[0].bytes_completed, 2); /* fenced: stopped */
+	ck_assert_uint_eq(rec[1].status, MA_DSA_S_SUCCESS);
+	ck_assert_uint_eq(rec[2].status, MA_DSA_S_BAD_OPCODE);
+	ck_assert_uint_eq(rec[3].status, 0); /* not run */
+	ck_assert_int_eq(b[9], 7);
+	ck_assert_int_eq(b[10], 0);
+
+	/* no RCR: nothing written on success; a misaligned record */
+	struct ma_dsa_desc d1 = *desc_new(MA_DSA_OP_NOOP, MA_DSA_F_CRAV, NULL,
+		NULL, 0, &rec[1]);
+	struct ma_dsa_desc d2 = *desc_new(MA_DSA_OP_NOOP, ok, NULL, NULL, 0,
+		&rec[2]);
+
+	d2.completion_addr = (uintptr_t)&rec[2] + 8;
+	ck_assert_int_eq(wq->submit(wq, &d1), 0);
+	ck_assert_int_eq(wq->submit(wq, &d2), 0);
+	wq->close(wq); /* drains the queue */
+	ck_assert_uint_eq(rec[1].status, 0);
+	ck_assert_uint_eq(rec[2].status, 0);
+
+	/* the drained model's count of unreported errors, on a new one */
+	wq = ma_dsa_model_open(NULL);
+	d = desc_new(MA_DSA_OP_NOOP, ok, NULL, NULL, 0, &rec[0]);
+	d->completion_addr += 16;
+	ck_assert_int_eq(wq->submit(wq, d), 0);
+	d = desc_new(MA_DSA_OP_DRAIN, ok, NULL, NULL, 0, &rec[1]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[1]), MA_DSA_S_SUCCESS);
+
+	struct ma_dsa_model_stats s;
+
+	for (;;) {
+		ma_dsa_model_stats(wq, &s);
+		if (s.unreported == 1)
+			break;
+		sched_yield();
+	}
+	wq->close(wq);
+}
+END_TEST
+
+/* Faults reported by the model: where, how much, which direction. */
+START_TEST(test_model_faults)
+{
+	struct ma_dsa_wq *wq = ma_dsa_model_open("max_transfer_size=65536");
+	static struct ma_dsa_record rec __attribute__((aligned(32)));
+	static char buf[8 * 4096] __attribute__((aligned(4096)));
+	const uint32_t ok = MA_DSA_F_CRAV | MA_DSA_F_RCR;
+	struct ma_dsa_desc *d;
+	uint8_t st;
+
+	MA_ATOMIC_WORDS(&rec, sizeof(rec)); /* written by the model */
+	fill_pattern((unsigned char *)buf, sizeof(buf), 1);
+	/* a write fault on the third page of the destination */
+	ma_dsa_model_fault_at(wq, buf + 4 * 4096 + 100, 1);
+	static char src[4 * 4096];
+
+	fill_pattern((unsigned char *)src, sizeof(src), 3);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok, buf + 2 * 4096, src, 4 * 4096,
+		&rec);
+	st = model_run(wq, d, &rec);
+	ck_assert_uint_eq(st, MA_DSA_S_PAGE_FAULT | MA_DSA_S_WRITE_FAULT);
+	ck_assert_uint_eq(rec.bytes_completed, 2 * 4096);
+	ck_assert_uint_eq(rec.fault_addr, (uintptr_t)(buf + 4 * 4096));
+	ck_assert_uint_eq(rec.result, 0);
+	ck_assert_int_eq(memcmp(buf + 2 * 4096, src, 2 * 4096), 0);
+	ck_assert_int_ne(memcmp(buf + 4 * 4096, src + 2 * 4096, 4096), 0);
+
+	/* a read fault in a backward memmove: the top is done, result 1 */
+	fill_pattern((unsigned char *)buf, sizeof(buf), 2);
+
+	char *want = malloc(sizeof(buf));
+
+	memcpy(want, buf, sizeof(buf));
+	memmove(want + 3 * 4096 + 4096, want + 3 * 4096, 4096);
+	ma_dsa_model_fault_at(wq, buf + 2 * 4096, 0);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok, buf + 1000, buf, 4 * 4096, &rec);
+	st = model_run(wq, d, &rec);
+	ck_assert_uint_eq(st, MA_DSA_S_PAGE_FAULT);
+	ck_assert_uint_eq(rec.result, 1);
+	/* bytes above the faulting source page were done */
+	ck_assert_uint_eq(rec.bytes_completed, 4096);
+	ck_assert_uint_eq(rec.fault_addr, (uintptr_t)(buf + 2 * 4096));
+	free(want);
+
+	/* with BOF on a block-on-fault queue: waited out, success */
+	wq->close(wq);
+	wq = ma_dsa_model_open("block_on_fault=1");
+	ma_dsa_model_fault_at(wq, buf, 1);
+	d = desc_new(MA_DSA_OP_MEMFILL, ok | MA_DSA_F_BOF, buf, NULL, 8192,
+		&rec);
+	ck_assert_uint_eq(model_run(wq, d, &rec), MA_DSA_S_SUCCESS);
+
+	struct ma_dsa_model_stats s;
+
+	ma_dsa_model_stats(wq, &s);
+	ck_assert_uint_eq(s.blocked_faults, 1);
+	ck_assert_uint_eq(s.faults, 0);
+	wq->close(wq);
+}
+END_TEST
+
+/* A shared queue refuses when full; a dedicated one drops (counted). */
+START_TEST(test_model_capacity)
+{
+	static struct ma_dsa_record rec[16] __attribute__((aligned(32)));
+	const uint32_t ok = MA_DSA_F_CRAV | MA_DSA_F_RCR;
+	struct ma_dsa_model_stats s;
+	struct ma_dsa_desc d;
+
+	MA_ATOMIC_WORDS(rec, sizeof(rec)); /* written by the model */
+	for (int shared = 0; shared < 2; shared++) {
+		struct ma_dsa_wq *wq = ma_dsa_model_open(shared ?
+			"mode=shared,wq_size=2" : "wq_size=2");
+
+		ma_dsa_model_pause(wq, 1);
+		for (int i = 0; i < 3; i++) {
+			/* each its own record: two engines may run them */
+			d = *desc_new(MA_DSA_OP_NOOP, ok, NULL, NULL, 0,
+				&rec[i]);
+			ck_assert_int_eq(wq->submit(wq, &d),
+				i == 2 && shared ? 1 : 0);
+		}
+		ma_dsa_model_stats(wq, &s);
+		ck_assert_uint_eq(s.submitted, 2);
+		ck_assert_uint_eq(s.refused, shared ? 1 : 0);
+		ck_assert_uint_eq(s.overfilled, shared ? 0 : 1);
+		wq->close(wq);
+	}
+
+	struct ma_dsa_wq *wq = ma_dsa_model_open("mode=shared,refuse_every=3");
+	int refused = 0;
+
+	for (int i = 0; i < 9; i++) {
+		d = *desc_new(MA_DSA_OP_NOOP, ok, NULL, NULL, 0, &rec[i]);
+		refused += wq->submit(wq, &d);
+	}
+	ck_assert_int_eq(refused, 3);
+	wq->close(wq);
+}
+END_TEST
+
+/* The mover finishes faulted operations, every kind, in batches too. */
+START_TEST(test_mover_faults)
+{
+	static const char *const fcfg[] = {
+		"emulated:max_transfer_size=4096,fault_every=1",
+		"emulated:max_transfer_size=4096,fault_every=2,mode=shared",
+		"emulated:max_transfer_size=65536,fault_every=3",
+		"emulated:max_transfer_size=65536,fault_every=1,"
+			"max_batch_size=0",
+		"emulated:max_transfer_size=4096,fault_every=1,"
+			"block_on_fault=1",
+	};
+	static const size_t fsizes[] = {
+		1, 4097, 3 * 4096 + 5, 20 * 4096 + 3, 70000, 300000,
+	};
+
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(fcfg[_i], notifiers[ni]);
+		struct runtime *r = ni ? runtime_new() : NULL;
+		struct ma_dsa_model_stats s;
+
+		for (int k = 0; k < K_KINDS; k++)
+			for (size_t si = 0; si < 6u - light(); si++)
+				run_kind(dmd, r, (enum kind)k, fsizes[si],
+					si % 2 ? VDM_F_MEM_DURABLE : 0,
+					(unsigned)si);
+		ma_dsa_model_stats(ma_dsa_mover_wq(dmd), &s);
+		if (_i == 4)
+			ck_assert_uint_gt(s.blocked_faults, 0);
+		else
+			ck_assert_uint_gt(s.faults, 0);
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+}
+END_TEST
+
+/* Faults at chosen places: first byte, middle, last page; read, write. */
+START_TEST(test_mover_fault_places)
+{
+	const size_t n = 6 * 4096;
+	unsigned char *src = aligned_alloc(4096, n + 4096);
+	unsigned char *dst = aligned_alloc(4096, n + 4096);
+
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(_i ?
+			"emulated:max_transfer_size=8192" :
+			"emulated:max_transfer_size=65536", notifiers[ni]);
+		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+		struct runtime *r = ni ? runtime_new() : NULL;
+		const size_t places[] = { 0, n / 2 + 17, n - 1 };
+
+		for (int write = 0; write < 2; write++) {
+			for (size_t p = 0; p < 3; p++) {
+				unsigned char *at = (write ? dst : src) +
+					places[p];
+				struct ma_dsa_model_stats before, after;
+
+				fill_pattern(src, n, (unsigned)p);
+				memset(dst, 0, n);
+				ma_dsa_model_stats(wq, &before);
+				ma_dsa_model_fault_at(wq, at, write);
+
+				struct vdm_operation_future f = vdm_memcpy(
+					data_mover_dsa_get_vdm(dmd), dst, src,
+					n, 0);
+
+				wait_future(r, &f);
+				ck_assert_int_eq(FUTURE_OUTPUT(&f)->result,
+					VDM_SUCCESS);
+				ck_assert_int_eq(memcmp(dst, src, n), 0);
+				ma_dsa_model_stats(wq, &after);
+				ck_assert_uint_eq(after.faults,
+					before.faults + 1);
+			}
+		}
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+	free(src);
+	free(dst);
+}
+END_TEST
+
+/* Each invalid-descriptor status: an error result, and the mover goes on. */
+START_TEST(test_invalid_status)
+{
+	static const uint8_t codes[] = {
+		MA_DSA_S_BAD_OPCODE, MA_DSA_S_INVALID_FLAGS,
+		MA_DSA_S_NOZERO_RESERVE, MA_DSA_S_XFER_ERANGE,
+		MA_DSA_S_DESC_CNT_ERANGE, MA_DSA_S_DESCLIST_ALIGN,
+		MA_DSA_S_CRA_ALIGN, 0x1c, 0x1e,
+	};
+	static char a[3 * 4096], b[3 * 4096];
+
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(
+			"emulated:max_transfer_size=4096", notifiers[ni]);
+		struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
+		struct runtime *r = ni ? runtime_new() : NULL;
+
+		for (size_t c = 0; c < sizeof(codes); c++) {
+			size_t n = c % 2 ? sizeof(a) : 100;
+
+			ma_dsa_model_inject_status(ma_dsa_mover_wq(dmd),
+				codes[c]);
+
+			struct vdm_operation_future f = vdm_memcpy(vdm, b, a,
+				n, 0);
+
+			wait_future(r, &f);
+			ck_assert_int_eq(FUTURE_OUTPUT(&f)->result,
+				VDM_ERROR_JOB_CORRUPTED);
+			ck_assert_ptr_null(
+				FUTURE_OUTPUT(&f)->output.memcpy.dest);
+			run_kind(dmd, r, K_MEMCPY, n, 0, (unsigned)c);
+		}
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+}
+END_TEST
+
+#define STORM 256
+
+/* Many operations at once on a refusing shared queue, or a tiny one. */
+START_TEST(test_refusal_storm)
+{
+	static const char *const scfg[] = {
+		"emulated:mode=shared,wq_size=4,refuse_every=2",
+		("emulated:mode=shared,wq_size=1,refuse_every=3,"
+			"max_transfer_size=4096,max_batch_size=0"),
+		"emulated:wq_size=2,max_transfer_size=4096",
+	};
+	const size_t n = 5000;
+	unsigned char *src = malloc(STORM * n), *dst = malloc(STORM * n);
+
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(scfg[_i], notifiers[ni]);
+		struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
+		struct runtime *r = runtime_new();
+		static struct vdm_operation_future f[STORM];
+		struct future *fp[STORM];
+		struct ma_dsa_model_stats s;
+
+		int count = light() ? STORM / 8 : STORM;
+
+		fill_pattern(src, STORM * n, (unsigned)ni);
+		memset(dst, 0, STORM * n);
+		for (int i = 0; i < count; i++) {
+			f[i] = vdm_memcpy(vdm, dst + i * n, src + i * n, n, 0);
+			fp[i] = FUTURE_AS_RUNNABLE(&f[i]);
+		}
+		runtime_wait_multiple(r, fp, (size_t)count);
+		for (int i = 0; i < count; i++)
+			ck_assert_int_eq(FUTURE_OUTPUT(&f[i])->result,
+				VDM_SUCCESS);
+		ck_assert_int_eq(memcmp(src, dst, (size_t)count * n), 0);
+		ma_dsa_model_stats(ma_dsa_mover_wq(dmd), &s);
+		if (_i < 2)
+			ck_assert_uint_gt(s.refused, 0);
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+	free(src);
+	free(dst);
+}
+END_TEST
+
+/* A dedicated queue holds at most its size: the rest wait in the mover. */
+START_TEST(test_dedicated_never_overfilled)
+{
+	struct data_mover_dsa *dmd = mover("emulated:wq_size=2",
+		notifiers[_i]);
+	struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+	struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
+	static unsigned char a[16][1024], b[16][1024];
+	static struct vdm_operation_future f[16];
+	struct future_notifier n;
+	struct ma_dsa_model_stats s;
+
+	memset(a, 9, sizeof(a));
+	memset(b, 0, sizeof(b));
+	ma_dsa_model_pause(wq, 1);
+	for (int i = 0; i < 16; i++) {
+		f[i] = vdm_memcpy(vdm, b[i], a[i], sizeof(a[i]), 0);
+		poll_once(&f[i], &n);
+		ck_assert_int_ne(FUTURE_STATE(&f[i]), FUTURE_STATE_IDLE);
+	}
+	ma_dsa_model_stats(wq, &s);
+	ck_assert_uint_eq(s.submitted, 2);
+	ck_assert_uint_eq(s.overfilled, 0);
+	ma_dsa_model_pause(wq, 0);
+	for (int i = 0; i < 16; i++)
+		FUTURE_BUSY_POLL(&f[i]);
+	ck_assert_int_eq(memcmp(a, b, sizeof(a)), 0);
+	check_model_sane(dmd);
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
+/* Deleting the mover with work in flight loses none of it. */
+START_TEST(test_delete_in_flight)
+{
+	const size_t n = 50000, count = 64;
+	unsigned char *src = malloc(n * count), *dst = malloc(n * count);
+	static struct vdm_operation_future f[64];
+	struct future_notifier nf;
+
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(ni == 1 ?
+			"emulated:mode=shared,max_transfer_size=4096,"
+			"fault_every=5" : "emulated:max_transfer_size=8192",
+			notifiers[ni]);
+		struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
+
+		fill_pattern(src, n * count, (unsigned)ni);
+		memset(dst, 0, n * count);
+		for (size_t i = 0; i < count; i++) {
+			f[i] = vdm_memcpy(vdm, dst + i * n, src + i * n, n, 0);
+			poll_once(&f[i], &nf); /* started, not waited for */
+		}
+		/* and some never started: reclaimed by the delete */
+		f[0] = vdm_memcpy(vdm, dst, src, n, 0);
+		data_mover_dsa_delete(dmd);
+		ck_assert_int_eq(memcmp(src, dst, n * count), 0);
+	}
+	free(src);
+	free(dst);
+}
+END_TEST
+
+/* A waker that polls its own future: COMPLETE from inside the waker. */
+struct reentrant {
+	struct vdm_operation_future *f;
+	_Atomic int woken;
+	enum future_state seen;
+	_Atomic int polled; /* the first poll returned: the future is ours */
+};
+
+static void
+reentrant_wake(void *data)
+{
+	struct reentrant *re = data;
+
+	while (!atomic_load(&re->polled))
+		sched_yield();
+	MA_HAPPENS_AFTER(&re->polled); /* helgrind: the atomics' hand-off */
+	re->seen = future_poll(FUTURE_AS_RUNNABLE(re->f), NULL);
+	MA_HAPPENS_BEFORE(&re->woken);
+	atomic_store(&re->woken, 1);
+}
+
+START_TEST(test_reentrant_waker)
+{
+	struct data_mover_dsa *dmd = mover("emulated", FUTURE_NOTIFIER_WAKER);
+	static char a[100000], b[100000];
+
+	for (int i = 0; i < 50; i++) {
+		struct vdm_operation_future f = vdm_memcpy(
+			data_mover_dsa_get_vdm(dmd), b, a, sizeof(a), 0);
+		struct reentrant re = { &f, 0, FUTURE_STATE_IDLE, 0 };
+		struct future_notifier n;
+
+		memset(&n, 0, sizeof(n));
+		n.waker.data = &re;
+		n.waker.wake = reentrant_wake;
+		enum future_state st = future_poll(FUTURE_AS_RUNNABLE(&f), &n);
+
+		MA_HAPPENS_BEFORE(&re.polled);
+		atomic_store(&re.polled, 1);
+		if (st == FUTURE_STATE_COMPLETE)
+			continue;
+		ck_assert_int_eq(n.notifier_used, FUTURE_NOTIFIER_WAKER);
+		while (!atomic_load(&re.woken))
+			sched_yield();
+		MA_HAPPENS_AFTER(&re.woken);
+		ck_assert_int_eq(re.seen, FUTURE_STATE_COMPLETE);
+		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+	}
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
+/*
+ * A waker that takes a lock the poller holds while it polls: the mover
+ * never calls a waker inside a poll, so nothing deadlocks, and the wake
+ * still comes.
+ */
+struct locking {
+	pthread_mutex_t lock;
+	_Atomic int woken;
+};
+
+static void
+locking_wake(void *data)
+{
+	struct locking *l = data;
+
+	pthread_mutex_lock(&l->lock);
+	MA_HAPPENS_BEFORE(&l->woken); /* helgrind: the atomic's hand-off */
+	atomic_store(&l->woken, 1);
+	pthread_mutex_unlock(&l->lock);
+}
+
+START_TEST(test_locking_waker)
+{
+	struct data_mover_dsa *dmd = mover(
+		"emulated:max_transfer_size=4096,fault_every=3",
+		FUTURE_NOTIFIER_WAKER);
+	static char a[50000], b[50000];
+	struct locking l;
+
+	pthread_mutex_init(&l.lock, NULL);
+	for (int i = 0; i < 20; i++) {
+		struct vdm_operation_future f = vdm_memcpy(
+			data_mover_dsa_get_vdm(dmd), b, a, sizeof(a), 0);
+		struct future_notifier n;
+		enum future_state st;
+
+		atomic_store(&l.woken, 0);
+		memset(&n, 0, sizeof(n));
+		n.waker.data = &l;
+		n.waker.wake = locking_wake;
+		do {
+			pthread_mutex_lock(&l.lock);
+			st = future_poll(FUTURE_AS_RUNNABLE(&f), &n);
+			pthread_mutex_unlock(&l.lock);
+			if (st == FUTURE_STATE_COMPLETE)
+				break;
+			/* promised a wake: wait for it; else poll again */
+			while (n.notifier_used == FUTURE_NOTIFIER_WAKER &&
+					!atomic_load(&l.woken))
+				sched_yield();
+			MA_HAPPENS_AFTER(&l.woken);
+			if (n.notifier_used != FUTURE_NOTIFIER_WAKER)
+				sched_yield();
+		} while (1);
+		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+	}
+	data_mover_dsa_delete(dmd); /* joins the watcher: the waker is done */
+	pthread_mutex_destroy(&l.lock);
+}
+END_TEST
+
+/* More pollers than cores, one mover; each thread its own runtime. */
+struct poller_arg {
+	struct data_mover_dsa *dmd;
+	unsigned seed;
+	int use_runtime;
+};
+
+static void *
+poller_main(void *arg)
+{
+	struct poller_arg *pa = arg;
+	struct runtime *r = pa->use_runtime ? runtime_new() : NULL;
+	unsigned iters = test_stress_iterations(100);
+
+	if (light() && iters > 20)
+		iters = 20;
+
+	for (unsigned i = 0; i < iters; i++)
+		run_kind(pa->dmd, r, (enum kind)((i + pa->seed) % K_KINDS),
+			1 + (i * 4099) % 20000, 0, pa->seed + i);
+	runtime_delete(r);
+	return NULL;
+}
+
+START_TEST(test_many_pollers_stress)
+{
+	struct data_mover_dsa *dmd = mover(
+		"emulated:mode=shared,wq_size=8,max_transfer_size=4096,"
+		"refuse_every=7,fault_every=11", notifiers[_i]);
+	pthread_t t[8];
+	struct poller_arg pa[8];
+
+	for (int i = 0; i < 8; i++) {
+		pa[i].dmd = dmd;
+		pa[i].seed = (unsigned)i;
+		pa[i].use_runtime = _i != 0 || i % 2;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, poller_main,
+			&pa[i]), 0);
+	}
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	check_model_sane(dmd);
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
+/* What data_mover_dsa_new refuses. */
+START_TEST(test_new_errors)
+{
+	static const char *const bad[] = {
+		"emulated:", "emulated:bogus=1", "emulated:wq_size=0",
+		"emulated:wq_size=4,wq_size=5", "emulated:mode=fast",
+		"emulated:max_transfer_size=1000",
+		"emulated:refuse_every=3", "emulatedx",
+		"emulated:engines=", "emulated:wq_size=-1",
+		"emulated:gen_cap=0,block_on_fault=1",
+		"emulated:max_batch_size=1", "emulated:wq_size=4,",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		ck_assert_msg(data_mover_dsa_new(bad[i],
+			FUTURE_NOTIFIER_NONE) == NULL, "%s accepted", bad[i]);
+		ck_assert_msg(errno == EINVAL, "%s: errno %d", bad[i], errno);
+	}
+	errno = 0;
+	ck_assert_ptr_null(data_mover_dsa_new("emulated",
+		(enum future_notifier_type)7));
+	ck_assert_int_eq(errno, EINVAL);
+	data_mover_dsa_delete(NULL);
+
+	struct data_mover_dsa *dmd = mover(
+		"emulated:mode=shared,wq_size=7,max_transfer_size=0x10000,"
+		"max_batch_size=3,engines=1,fault_every=0,refuse_every=5,"
+		"gen_cap=0x101,block_on_fault=1", FUTURE_NOTIFIER_NONE);
+	struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+
+	ck_assert_int_eq(wq->mode, MA_DSA_SHARED);
+	ck_assert_uint_eq(wq->size, 7);
+	ck_assert_uint_eq(wq->max_transfer_size, 65536);
+	ck_assert_uint_eq(wq->max_batch_size, 3);
+	ck_assert_uint_eq(wq->gen_cap, 0x101);
+	ck_assert_int_eq(wq->block_on_fault, 1);
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
+/* A fake idxd tree: ROOT/sys/{dsaN,wqN.M}/..., ROOT/dev/wqN.M. */
+static char fake_root[64];
+
+static void
+fake_write(const char *dir, const char *file, const char *value)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/sys/%s", fake_root, dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/sys/%s/%s", fake_root, dir, file);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%s\n", value);
+	fclose(f);
+}
+
+static void
+fake_device(unsigned d, const char *state, int node)
+{
+	char dir[32], num[32];
+
+	snprintf(dir, sizeof(dir), "dsa%u", d);
+	snprintf(num, sizeof(num), "%d", node);
+	fake_write(dir, "state", state);
+	fake_write(dir, "numa_node", num);
+	fake_write(dir, "gen_cap", "0x40915f0107");
+}
+
+static void
+fake_queue(const char *name, const char *state, const char *type,
+	const char *mode, int with_dev)
+{
+	char path[256];
+
+	fake_write(name, "state", state);
+	fake_write(name, "type", type);
+	fake_write(name, "mode", mode);
+	fake_write(name, "size", "16");
+	fake_write(name, "max_transfer_size", "2097152");
+	fake_write(name, "max_batch_size", "32");
+	fake_write(name, "block_on_fault", "0");
+	if (with_dev) {
+		snprintf(path, sizeof(path), "%s/dev/%s", fake_root, name);
+
+		FILE *f = fopen(path, "w");
+
+		ck_assert_ptr_nonnull(f);
+		fclose(f);
+	}
+}
+
+static void
+fake_begin(void)
+{
+	char path[128];
+
+	strcpy(fake_root, "/tmp/ma-dsa-sysfs.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(fake_root));
+	snprintf(path, sizeof(path), "%s/sys", fake_root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/dev", fake_root);
+	mkdir(path, 0755);
+
+	static char sys[128], dev[128]; /* the roots, until fake_end */
+
+	snprintf(sys, sizeof(sys), "%s/sys", fake_root);
+	snprintf(dev, sizeof(dev), "%s/dev", fake_root);
+	ma_dsa_wq_set_roots(sys, dev);
+}
+
+static void
+fake_end(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fake_root);
+	ck_assert_int_eq(system(cmd), 0);
+	ma_dsa_wq_set_roots(NULL, NULL);
+}
+
+static void
+expect_new_fails(const char *wq, int err)
+{
+	errno = 0;
+	ck_assert_msg(data_mover_dsa_new(wq, FUTURE_NOTIFIER_NONE) == NULL,
+		"%s: a mover", wq ? wq : "NULL");
+	ck_assert_msg(errno == err, "%s: errno %d, want %d", wq ? wq : "NULL",
+		errno, err);
+}
+
+/* Discovery over a fake sysfs: what is usable, and the errors. */
+START_TEST(test_discovery)
+{
+	char name[64];
+
+	fake_begin();
+	/* no device at all */
+	ck_assert_int_eq(ma_dsa_wq_find(name, sizeof(name), 0), -1);
+	expect_new_fails(NULL, ENODEV);
+	expect_new_fails("wq0.0", ENOENT);
+	expect_new_fails("/dev/dsa/wq0.0", EINVAL); /* not under the root */
+	expect_new_fails("wq0", EINVAL);
+	expect_new_fails("wq0.0x", EINVAL);
+	expect_new_fails("dsa0", EINVAL);
+
+	/* disabled queues, kernel queues, a disabled device, no file */
+	fake_device(0, "enabled", 0);
+	fake_device(1, "disabled", 1);
+	fake_queue("wq0.0", "disabled", "user", "dedicated", 1);
+	fake_queue("wq0.1", "enabled", "kernel", "dedicated", 1);
+	fake_queue("wq0.2", "enabled", "user", "shared", 0);
+	fake_queue("wq1.0", "enabled", "user", "dedicated", 1);
+	ck_assert_int_eq(ma_dsa_wq_find(name, sizeof(name), 0), -1);
+	expect_new_fails(NULL, ENODEV);
+	expect_new_fails("wq0.0", ENOENT);
+	expect_new_fails("wq0.1", ENOENT);
+	expect_new_fails("wq1.0", ENOENT);
+
+	/* usable: the caller's node first, else the first one */
+	fake_device(2, "enabled", 1);
+	fake_queue("wq2.0", "enabled", "user", "dedicated", 1);
+	fake_queue("wq2.1", "enabled", "user", "shared", 1);
+	fake_queue("wq0.3", "enabled", "user", "shared", 1);
+	ck_assert_int_eq(ma_dsa_wq_find(name, sizeof(name), 1), 0);
+	ck_assert_str_eq(name, "wq2.0");
+	ck_assert_int_eq(ma_dsa_wq_find(name, sizeof(name), 0), 0);
+	ck_assert_str_eq(name, "wq0.3");
+	ck_assert_int_eq(ma_dsa_wq_find(name, sizeof(name), 7), 0);
+	ck_assert_str_eq(name, "wq0.3");
+
+	/* a named one without its device file */
+	{
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/dev/wq0.2", fake_root);
+		unlink(path);
+		errno = 0;
+		ck_assert_ptr_null(data_mover_dsa_new(path,
+			FUTURE_NOTIFIER_NONE));
+#if defined(__x86_64__)
+		/* no such file, or no instruction to reach it with */
+		ck_assert(errno == ENOENT || errno == ENOTSUP);
+#else
+		ck_assert_int_eq(errno, ENODEV);
+#endif
+	}
+
+	/*
+	 * A usable queue: a mover where the processor has the instruction
+	 * (none is submitted: the fake portal is a plain file), ENOTSUP
+	 * where it lacks it, ENODEV off x86-64.
+	 */
+	struct data_mover_dsa *dmd = data_mover_dsa_new("wq2.0",
+		FUTURE_NOTIFIER_POLLER);
+	int err = errno;
+
+#if defined(__x86_64__)
+	if (dmd != NULL) {
+		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+
+		ck_assert_int_eq(wq->mode, MA_DSA_DEDICATED);
+		ck_assert_uint_eq(wq->size, 16);
+		ck_assert_uint_eq(wq->max_transfer_size, 2097152);
+		ck_assert_uint_eq(wq->max_batch_size, 32);
+		ck_assert_int_eq(wq->numa_node, 1);
+		ck_assert_uint_eq(wq->gen_cap, 0x40915f0107ull);
+		data_mover_dsa_delete(dmd);
+	} else {
+		ck_assert_int_eq(err, ENOTSUP);
+	}
+#else
+	ck_assert_ptr_null(dmd);
+	ck_assert_int_eq(err, ENODEV);
+#endif
+	fake_end();
+}
+END_TEST
+
+/*
+ * A real queue named by $MINIASYNC_DSA_WQ (make check
+ * MINIASYNC_DSA_WQ=wq0.0): every operation, size and notifier on it.
+ * Without the variable there is nothing to run (said on stdout).
+ */
+START_TEST(test_real_queue)
+{
+	const char *name = getenv("MINIASYNC_DSA_WQ");
+
+	if (name == NULL || name[0] == '\0') {
+		printf("dsa: no MINIASYNC_DSA_WQ, real-queue case not run\n");
+		return;
+	}
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(name, notifiers[ni]);
+		struct runtime *r = ni ? runtime_new() : NULL;
+
+		ck_assert(!ma_dsa_is_model(ma_dsa_mover_wq(dmd)));
+		for (int k = 0; k < K_KINDS; k++)
+			for (size_t si = 0; si < sizeof(sizes) /
+					sizeof(sizes[0]); si++)
+				for (size_t fi = 0; fi < 4; fi++)
+					run_kind(dmd, r, (enum kind)k,
+						sizes[si] * 64 + 3,
+						flag_sets[fi], (unsigned)si);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+}
+END_TEST
+
+/* This machine's real tree: a device, or ENODEV (never the model). */
+START_TEST(test_discovery_real)
+{
+	struct data_mover_dsa *dmd = data_mover_dsa_new(NULL,
+		FUTURE_NOTIFIER_WAKER);
+
+	if (dmd == NULL) {
+		ck_assert_int_eq(errno, ENODEV);
+		return;
+	}
+	ck_assert(!ma_dsa_is_model(ma_dsa_mover_wq(dmd)));
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite *s = suite_create("dsa");
+	TCase *model = tcase_create("model");
+	TCase *ops = tcase_create("operations");
+	TCase *faults = tcase_create("faults");
+	TCase *queue = tcase_create("queue");
+	TCase *stress = tcase_create("stress");
+
+#ifdef HAVE_LINUX_IDXD_H
+	tcase_add_test(model, test_layout_linux);
+#endif
+	tcase_add_test(model, test_model_statuses);
+	tcase_add_test(model, test_model_faults);
+	tcase_add_test(model, test_model_capacity);
+	tcase_add_test(model, test_new_errors);
+	tcase_add_test(model, test_discovery);
+	tcase_add_test(model, test_discovery_real);
+	tcase_add_test(model, test_real_queue);
+	suite_add_tcase(s, model);
+
+	tcase_add_loop_test(ops, test_matrix, 0,
+		sizeof(configs) / sizeof(configs[0]));
+	tcase_add_loop_test(ops, test_big_transfers, 0, 2);
+	tcase_add_test(ops, test_descriptors);
+	tcase_add_test(ops, test_poller_word);
+	tcase_set_timeout(ops, 300);
+	suite_add_tcase(s, ops);
+
+	tcase_add_loop_test(faults, test_mover_faults, 0, 5);
+	tcase_add_loop_test(faults, test_mover_fault_places, 0, 2);
+	tcase_add_test(faults, test_invalid_status);
+	tcase_set_timeout(faults, 300);
+	suite_add_tcase(s, faults);
+
+	tcase_add_loop_test(queue, test_refusal_storm, 0, 3);
+	tcase_add_loop_test(queue, test_dedicated_never_overfilled, 0, 3);
+	tcase_add_test(queue, test_delete_in_flight);
+	tcase_add_test(queue, test_reentrant_waker);
+	tcase_add_test(queue, test_locking_waker);
+	tcase_set_timeout(queue, 300);
+	suite_add_tcase(s, queue);
+
+	tcase_add_loop_test(stress, test_many_pollers_stress, 0, 3);
+	tcase_set_timeout(stress, 300);
+	suite_add_tcase(s, stress);
+	return s;
+}
