@@ -61,6 +61,7 @@
 
 #include "dsa_hw.h"
 #include "dsa_mover.h"
+#include "movers.h"
 #include "fault.h"
 #include "internal.h"
 #include "mem_ops.h"
@@ -895,6 +896,34 @@ dsa_op_check(void *data, const struct vdm_operation *operation)
 	(void)operation;
 	return ma_dsa_poll(data, NULL);
 }
+
+/* The vdm task's poll (movers.h): later polls promise to their notifier. */
+static enum future_state
+dsa_poll(void *data, const struct vdm_operation *operation, int first,
+	struct future_notifier *n, struct vdm_operation_output *output)
+{
+	enum future_state state;
+
+	if (first) {
+		if (dsa_op_start(data, operation, n) != 0)
+			return FUTURE_STATE_IDLE;
+		state = dsa_op_check(data, operation);
+	} else {
+		state = ma_dsa_poll(data, n);
+	}
+	if (state == FUTURE_STATE_COMPLETE)
+		dsa_op_delete(data, operation, output);
+	return state;
+}
+
+MA_KEEP_LIBRARY_TASK(dsa_task);
+
+const struct ma_mover_ops ma_dsa_mover_ops = {
+	.op_start = dsa_op_start,
+	.op_check = dsa_op_check,
+	.op_delete = dsa_op_delete,
+	.poll = dsa_poll,
+};
 
 static int
 dsa_has_property(void *future, enum future_property property)

@@ -9,12 +9,6 @@
 #ifndef MA_INTERNAL_H
 #define MA_INTERNAL_H 1
 
-/*
- * The public headers refer to the library's own vdm task weakly, for
- * programs built on them alone (vdm.h); its definition must not be weak.
- */
-#define MINIASYNC_LIBRARY_BUILD 1
-
 /* Marks a definition as part of the public interface. */
 #define MA_EXPORT __attribute__((visibility("default")))
 

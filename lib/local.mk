@@ -39,6 +39,8 @@ ma_lib_sources = \
 
 lib_LTLIBRARIES += lib/libminiasync.la
 lib_libminiasync_la_SOURCES = $(ma_lib_sources)
+# the library's own build: its vdm_operation_task is no weak reference
+lib_libminiasync_la_CPPFLAGS = $(AM_CPPFLAGS) -DMINIASYNC_LIBRARY_BUILD
 lib_libminiasync_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
 lib_libminiasync_la_LIBADD = $(PTHREAD_LIBS)
 lib_libminiasync_la_LDFLAGS = -version-info $(LT_VERSION_INFO) -no-undefined
@@ -54,5 +56,6 @@ EXTRA_DIST += lib/libminiasync.map lib/miniasync.pc.in
 # allocation and thread-start faults of lib/fault.c armable.
 noinst_LTLIBRARIES += lib/libminiasync-test.la
 lib_libminiasync_test_la_SOURCES = $(ma_lib_sources) lib/fault.c
-lib_libminiasync_test_la_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
+lib_libminiasync_test_la_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION \
+	-DMINIASYNC_LIBRARY_BUILD
 lib_libminiasync_test_la_LIBADD = $(PTHREAD_LIBS)

@@ -40,12 +40,18 @@ struct ma_mover_ops {
  * headers' weak references alone would not, and the mover's futures get
  * the library's task, not the header's.
  */
+#ifndef VDM_OPERATION_TASK_WEAK
 #define MA_KEEP_LIBRARY_TASK(name) \
 	__attribute__((used)) static const future_task_fn name = \
 		vdm_operation_task
+#else
+#define MA_KEEP_LIBRARY_TASK(name) \
+	_Static_assert(0, "build the library with -DMINIASYNC_LIBRARY_BUILD")
+#endif
 
 extern const struct ma_mover_ops ma_sync_mover_ops; /* data_mover_sync.c */
 extern const struct ma_mover_ops ma_threads_mover_ops; /* ..._threads.c */
+extern const struct ma_mover_ops ma_dsa_mover_ops; /* data_mover_dsa.c */
 
 /* The synchronous mover's callbacks (data_mover_sync.c). */
 int ma_sync_op_start(void *data, const struct vdm_operation *operation,

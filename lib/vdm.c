@@ -32,6 +32,7 @@
 static const struct ma_mover_ops *const ma_movers[] = {
 	&ma_sync_mover_ops,
 	&ma_threads_mover_ops,
+	&ma_dsa_mover_ops,
 };
 
 /* The library mover whose unchanged callbacks the vdm has, or NULL. */
