@@ -983,6 +983,12 @@ START_TEST(test_fork)
 	_Atomic unsigned woken = 0;
 	int status;
 
+	/* qemu-user aborts in a child forked from a threaded process */
+	if (getenv("MA_TEST_EXEC") != NULL && *getenv("MA_TEST_EXEC")) {
+		printf("test_fork left out: run under an emulator (%s)\n",
+			getenv("MA_TEST_EXEC"));
+		return;
+	}
 	fork_parent = getpid();
 	dmt = data_mover_threads_new(2, 8, FUTURE_NOTIFIER_WAKER);
 	ck_assert_ptr_nonnull(dmt);
