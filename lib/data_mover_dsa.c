@@ -369,7 +369,11 @@ submit(struct data_mover_dsa *dmd, const struct ma_dsa_desc *d)
 	if (wq->mode == MA_DSA_DEDICATED) {
 		if (!entries_hold(dmd, 1))
 			return 1;
-		wq->submit(wq, d);
+		if (wq->submit(wq, d) != 0) {
+			/* write(2) failed: not queued, tried again later */
+			entries_release(dmd, 1);
+			return 1;
+		}
 		return 0;
 	}
 	for (unsigned t = 0; t < SUBMIT_TRIES; t++) {
