@@ -458,6 +458,14 @@ START_TEST(test_write_backs)
 		printf("store: no durable flush path here: not tested\n");
 		return;
 	}
+#if !defined(__x86_64__)
+	/* elsewhere lines are the processor's size (POWER: 128 bytes) */
+	(void)sizes;
+	(void)b;
+	printf("store: write-back counts are for x86-64's 64-byte lines: "
+		"not tested here\n");
+	return;
+#endif
 	for (size_t p = 0; p < NPATHS; p++)
 	for (enum mode m = 0; m < MODES; m++) {
 		if (!force(p, m))
