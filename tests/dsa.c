@@ -308,6 +308,12 @@ END_TEST
 /* Our layouts and values are the kernel's. */
 START_TEST(test_layout_linux)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	/* the kernel's bitfields are laid out the other way; no DSA here */
+	printf("test_layout_linux: big-endian, where <linux/idxd.h>'s "
+		"bitfields differ and no DSA exists: not checked\n");
+	return;
+#endif
 	ck_assert_uint_eq(sizeof(struct ma_dsa_desc),
 		sizeof(struct dsa_hw_desc));
 	ck_assert_uint_eq(sizeof(struct ma_dsa_record),
