@@ -44,10 +44,6 @@
 
 #define MAXT 4096 /* max_transfer_size of most cases */
 
-static const enum future_notifier_type notifiers[] = {
-	FUTURE_NOTIFIER_NONE, FUTURE_NOTIFIER_POLLER, FUTURE_NOTIFIER_WAKER,
-};
-
 static const size_t sizes[] = {
 	0, 1, 63, 64, MAXT - 1, MAXT, MAXT + 1, 3 * MAXT + 5, 40 * MAXT + 17,
 };
@@ -70,22 +66,6 @@ static const char *const configs[] = {
 enum kind { K_MEMCPY, K_MOVE_UP, K_MOVE_DOWN, K_MOVE_APART, K_MEMSET,
 	K_FLUSH, K_KINDS };
 
-static void
-fill_pattern(unsigned char *p, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (unsigned char)(i * 31 + seed * 7 + (i >> 12));
-}
-
-static size_t
-first_diff(const unsigned char *a, const unsigned char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return i;
-	return n;
-}
-
 /*
  * Under valgrind (MINIASYNC_STRESS_ITERATIONS set, see tests/local.mk):
  * the matrices without their largest sizes and rarer flag sets.
@@ -94,16 +74,6 @@ static int
 light(void)
 {
 	return getenv("MINIASYNC_STRESS_ITERATIONS") != NULL;
-}
-
-/* Waits for the future as a user would: runtime, or busy polling. */
-static void
-wait_future(struct runtime *r, struct vdm_operation_future *f)
-{
-	if (r == NULL)
-		FUTURE_BUSY_POLL(f);
-	else
-		runtime_wait(r, FUTURE_AS_RUNNABLE(f));
 }
 
 static struct data_mover_dsa *
@@ -148,7 +118,7 @@ run_kind(struct data_mover_dsa *dmd, struct runtime *r, enum kind k,
 
 	ck_assert_ptr_nonnull(buf);
 	ck_assert_ptr_nonnull(want);
-	fill_pattern(buf, len, seed);
+	test_fill(buf, len, seed);
 	memcpy(want, buf, len);
 	switch (k) {
 	case K_MEMCPY: /* [base, +n) <- [base + n + shift/2 ...) apart */
@@ -181,14 +151,12 @@ run_kind(struct data_mover_dsa *dmd, struct runtime *r, enum kind k,
 		f = vdm_flush(vdm, base, n, flags);
 		break;
 	}
-	wait_future(r, &f);
-	ck_assert_int_eq(FUTURE_STATE(&f), FUTURE_STATE_COMPLETE);
-	ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+	test_wait_success(r, &f);
 	if (k != K_FLUSH)
 		ck_assert_ptr_eq(FUTURE_OUTPUT(&f)->output.memcpy.dest,
 			expect_out);
 
-	size_t d = first_diff(buf, want, len);
+	size_t d = test_first_diff(buf, want, len);
 
 	ck_assert_msg(d == len, "kind %d, %zu bytes, flags %u: byte %zu "
 		"differs (%u, want %u)", (int)k, n, flags, d,
@@ -201,8 +169,9 @@ run_kind(struct data_mover_dsa *dmd, struct runtime *r, enum kind k,
 START_TEST(test_matrix)
 {
 	for (size_t ni = 0; ni < 3; ni++) {
-		struct data_mover_dsa *dmd = mover(configs[_i], notifiers[ni]);
-		struct runtime *r = notifiers[ni] == FUTURE_NOTIFIER_NONE ?
+		struct data_mover_dsa *dmd = mover(configs[_i],
+			test_notifiers[ni]);
+		struct runtime *r = test_notifiers[ni] == FUTURE_NOTIFIER_NONE ?
 			NULL : runtime_new();
 
 		size_t nsizes = sizeof(sizes) / sizeof(sizes[0]);
@@ -232,7 +201,7 @@ START_TEST(test_big_transfers)
 		struct data_mover_dsa *dmd = mover(
 			_i ? "emulated:mode=shared,max_transfer_size=65536" :
 			"emulated:max_transfer_size=65536,max_batch_size=8",
-			notifiers[ni]);
+			test_notifiers[ni]);
 		struct runtime *r = runtime_new();
 
 		for (int k = 0; k < K_KINDS; k++)
@@ -663,12 +632,12 @@ START_TEST(test_model_faults)
 	uint8_t st;
 
 	MA_ATOMIC_WORDS(&rec, sizeof(rec)); /* written by the model */
-	fill_pattern((unsigned char *)buf, sizeof(buf), 1);
+	test_fill(buf, sizeof(buf), 1);
 	/* a write fault on the third page of the destination */
 	ma_dsa_model_fault_at(wq, buf + 4 * 4096 + 100, 1);
 	static char src[4 * 4096];
 
-	fill_pattern((unsigned char *)src, sizeof(src), 3);
+	test_fill(src, sizeof(src), 3);
 	d = desc_new(MA_DSA_OP_MEMMOVE, ok, buf + 2 * 4096, src, 4 * 4096,
 		&rec);
 	st = model_run(wq, d, &rec);
@@ -680,7 +649,7 @@ START_TEST(test_model_faults)
 	ck_assert_int_ne(memcmp(buf + 4 * 4096, src + 2 * 4096, 4096), 0);
 
 	/* a read fault in a backward memmove: the top is done, result 1 */
-	fill_pattern((unsigned char *)buf, sizeof(buf), 2);
+	test_fill(buf, sizeof(buf), 2);
 
 	char *want = malloc(sizeof(buf));
 
@@ -770,7 +739,8 @@ START_TEST(test_mover_faults)
 	};
 
 	for (size_t ni = 0; ni < 3; ni++) {
-		struct data_mover_dsa *dmd = mover(fcfg[_i], notifiers[ni]);
+		struct data_mover_dsa *dmd = mover(fcfg[_i],
+			test_notifiers[ni]);
 		struct runtime *r = ni ? runtime_new() : NULL;
 		struct ma_dsa_model_stats s;
 
@@ -801,7 +771,7 @@ START_TEST(test_mover_fault_places)
 	for (size_t ni = 0; ni < 3; ni++) {
 		struct data_mover_dsa *dmd = mover(_i ?
 			"emulated:max_transfer_size=8192" :
-			"emulated:max_transfer_size=65536", notifiers[ni]);
+			"emulated:max_transfer_size=65536", test_notifiers[ni]);
 		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
 		struct runtime *r = ni ? runtime_new() : NULL;
 		const size_t places[] = { 0, n / 2 + 17, n - 1 };
@@ -812,7 +782,7 @@ START_TEST(test_mover_fault_places)
 					places[p];
 				struct ma_dsa_model_stats before, after;
 
-				fill_pattern(src, n, (unsigned)p);
+				test_fill(src, n, (unsigned)p);
 				memset(dst, 0, n);
 				ma_dsa_model_stats(wq, &before);
 				ma_dsa_model_fault_at(wq, at, write);
@@ -821,7 +791,7 @@ START_TEST(test_mover_fault_places)
 					data_mover_dsa_get_vdm(dmd), dst, src,
 					n, 0);
 
-				wait_future(r, &f);
+				test_wait(r, &f);
 				ck_assert_int_eq(FUTURE_OUTPUT(&f)->result,
 					VDM_SUCCESS);
 				ck_assert_int_eq(memcmp(dst, src, n), 0);
@@ -852,7 +822,7 @@ START_TEST(test_invalid_status)
 
 	for (size_t ni = 0; ni < 3; ni++) {
 		struct data_mover_dsa *dmd = mover(
-			"emulated:max_transfer_size=4096", notifiers[ni]);
+			"emulated:max_transfer_size=4096", test_notifiers[ni]);
 		struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
 		struct runtime *r = ni ? runtime_new() : NULL;
 
@@ -865,7 +835,7 @@ START_TEST(test_invalid_status)
 			struct vdm_operation_future f = vdm_memcpy(vdm, b, a,
 				n, 0);
 
-			wait_future(r, &f);
+			test_wait(r, &f);
 			ck_assert_int_eq(FUTURE_OUTPUT(&f)->result,
 				VDM_ERROR_JOB_CORRUPTED);
 			ck_assert_ptr_null(
@@ -893,7 +863,8 @@ START_TEST(test_refusal_storm)
 	unsigned char *src = malloc(STORM * n), *dst = malloc(STORM * n);
 
 	for (size_t ni = 0; ni < 3; ni++) {
-		struct data_mover_dsa *dmd = mover(scfg[_i], notifiers[ni]);
+		struct data_mover_dsa *dmd = mover(scfg[_i],
+			test_notifiers[ni]);
 		struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
 		struct runtime *r = runtime_new();
 		static struct vdm_operation_future f[STORM];
@@ -902,7 +873,7 @@ START_TEST(test_refusal_storm)
 
 		int count = light() ? STORM / 8 : STORM;
 
-		fill_pattern(src, STORM * n, (unsigned)ni);
+		test_fill(src, STORM * n, (unsigned)ni);
 		memset(dst, 0, STORM * n);
 		for (int i = 0; i < count; i++) {
 			f[i] = vdm_memcpy(vdm, dst + i * n, src + i * n, n, 0);
@@ -929,7 +900,7 @@ END_TEST
 START_TEST(test_dedicated_never_overfilled)
 {
 	struct data_mover_dsa *dmd = mover("emulated:wq_size=2",
-		notifiers[_i]);
+		test_notifiers[_i]);
 	struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
 	struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
 	static unsigned char a[16][1024], b[16][1024];
@@ -969,10 +940,10 @@ START_TEST(test_delete_in_flight)
 		struct data_mover_dsa *dmd = mover(ni == 1 ?
 			"emulated:mode=shared,max_transfer_size=4096,"
 			"fault_every=5" : "emulated:max_transfer_size=8192",
-			notifiers[ni]);
+			test_notifiers[ni]);
 		struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
 
-		fill_pattern(src, n * count, (unsigned)ni);
+		test_fill(src, n * count, (unsigned)ni);
 		memset(dst, 0, n * count);
 		for (size_t i = 0; i < count; i++) {
 			f[i] = vdm_memcpy(vdm, dst + i * n, src + i * n, n, 0);
@@ -1129,7 +1100,7 @@ START_TEST(test_many_pollers_stress)
 {
 	struct data_mover_dsa *dmd = mover(
 		"emulated:mode=shared,wq_size=8,max_transfer_size=4096,"
-		"refuse_every=7,fault_every=11", notifiers[_i]);
+		"refuse_every=7,fault_every=11", test_notifiers[_i]);
 	pthread_t t[8];
 	struct poller_arg pa[8];
 
@@ -1382,7 +1353,7 @@ START_TEST(test_real_queue)
 		return;
 	}
 	for (size_t ni = 0; ni < 3; ni++) {
-		struct data_mover_dsa *dmd = mover(name, notifiers[ni]);
+		struct data_mover_dsa *dmd = mover(name, test_notifiers[ni]);
 		struct runtime *r = ni ? runtime_new() : NULL;
 
 		ck_assert(!ma_dsa_is_model(ma_dsa_mover_wq(dmd)));
