@@ -117,6 +117,34 @@ START_TEST(test_durable_after_user_function)
 }
 END_TEST
 
+/*
+ * Waits at most 'seconds' for done(arg): 1 if it came, else 0 (a hang
+ * becomes a failure, not a stop).
+ */
+static int
+wait_until(int (*done)(const void *), const void *arg, double seconds)
+{
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (done(arg))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)(now.tv_sec - t0.tv_sec) +
+				(double)(now.tv_nsec - t0.tv_nsec) / 1e9 >
+				seconds)
+			return 0;
+		sched_yield();
+	}
+}
+
+static int
+flag_set(const void *flag)
+{
+	return atomic_load((_Atomic int *)flag);
+}
+
 /* A future that runs STEPS copies one after another on one mover. */
 #define STEPS 50
 #define STEP_SIZE 4096
@@ -174,15 +202,8 @@ static _Atomic int chain_finished;
 static void *
 slow_memcpy(void *dest, const void *src, size_t n, unsigned flags)
 {
-	struct timespec start, now;
-
 	(void)flags;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	do {
-		sched_yield();
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (!atomic_load(&chain_finished) &&
-		now.tv_sec - start.tv_sec < 20);
+	wait_until(flag_set, &chain_finished, 20.0);
 	return memcpy(dest, src, n);
 }
 
@@ -296,25 +317,6 @@ START_TEST(test_foreign_poller_word_timed)
 END_TEST
 
 
-/* Waits at most 'seconds' for *flag: a hang becomes a failure, not a stop. */
-static int
-wait_flag(_Atomic int *flag, double seconds)
-{
-	struct timespec t0, now;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		if (atomic_load(flag))
-			return 1;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((double)(now.tv_sec - t0.tv_sec) +
-				(double)(now.tv_nsec - t0.tv_nsec) / 1e9 >
-				seconds)
-			return 0;
-		sched_yield();
-	}
-}
-
 /*
  * A "select" future: polls a copy on a POLLER threads mover (handing it
  * the notifier) and a word of its own, completes when its own word is
@@ -350,15 +352,8 @@ static _Atomic int copy_finished;
 static void *
 held_memcpy(void *dest, const void *src, size_t n, unsigned flags)
 {
-	struct timespec start, now;
-
 	(void)flags;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	do {
-		sched_yield();
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (!atomic_load(&copy_release) &&
-		now.tv_sec - start.tv_sec < 10);
+	wait_until(flag_set, &copy_release, 10.0);
 	atomic_store(&copy_finished, 1);
 	return memcpy(dest, src, n);
 }
@@ -472,6 +467,17 @@ gate_task(struct future_context *ctx, struct future_notifier *n)
 	return FUTURE_STATE_RUNNING;
 }
 
+/* A gate future on g (zeroed by the caller: shut, not armed). */
+static struct gate_future
+gate_future_new(struct gate *g)
+{
+	struct gate_future f;
+
+	f.data.g = g;
+	FUTURE_INIT(&f, gate_task);
+	return f;
+}
+
 static void
 gate_open(struct gate *g)
 {
@@ -516,8 +522,7 @@ gates_start(struct gates *gs, size_t n, int slow, int clock, pthread_t *t)
 	ck_assert(gs->g != NULL && gs->f != NULL && gs->ptrs != NULL);
 	for (size_t i = 0; i < n; i++) {
 		gs->g[i].slow = slow;
-		gs->f[i].data.g = &gs->g[i];
-		FUTURE_INIT(&gs->f[i], gate_task);
+		gs->f[i] = gate_future_new(&gs->g[i]);
 		gs->ptrs[i] = FUTURE_AS_RUNNABLE(&gs->f[i]);
 	}
 	gs->g[n - 1].clock = clock;
@@ -609,6 +614,13 @@ START_TEST(test_deferral_sleeps_10000)
 }
 END_TEST
 
+/* Whether a gate was polled since the count was *polls. */
+static int
+gate_polled_since(const void *polls)
+{
+	return atomic_load(&gate_polls) != *(const unsigned long *)polls;
+}
+
 /*
  * The age that ends a deferral is read when it is tested: passes seem
  * to take 100 s (a clock gate), so a deferral is due about an hour after
@@ -635,18 +647,10 @@ START_TEST(test_batch_age_clock)
 	ma_test_clock_advance(10000ULL * 1000000000ULL);
 	gate_open(&gs.g[1]);
 
-	_Atomic int passed = 0;
-	struct timespec t0, now;
+	int passed = wait_until(gate_polled_since, &polls, 10.0);
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		if (atomic_load(&gate_polls) != polls)
-			atomic_store(&passed, 1);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (!atomic_load(&passed) && now.tv_sec - t0.tv_sec < 10);
 	gates_end(&gs, t, "age clock");
-	ck_assert_msg(atomic_load(&passed),
-		"no pass after the deferral's age passed");
+	ck_assert_msg(passed, "no pass after the deferral's age passed");
 }
 END_TEST
 
@@ -679,6 +683,16 @@ libword_task(struct future_context *ctx, struct future_notifier *n)
 	return FUTURE_STATE_RUNNING;
 }
 
+static struct libword_future
+libword_future_new(struct libword *w)
+{
+	struct libword_future f;
+
+	f.data.w = w;
+	FUTURE_INIT(&f, libword_task);
+	return f;
+}
+
 struct handoff_wait {
 	struct runtime *r;
 	struct future **futs;
@@ -697,26 +711,29 @@ handoff_waiter(void *arg)
 }
 
 /*
- * Runs the wait in a thread with the hand-off armed; 1 if it returned
- * by itself (within 10 s when fenced; a held one is given 1 s, and must
- * hang), else rescues it with a signal.
+ * Waits for the n futures on a runtime of its own, in a thread, with the
+ * hand-off armed; 1 if the wait returned by itself (within 10 s when
+ * fenced; a held one is given 1 s, and must hang), else rescues it with
+ * a signal.
  */
 static int
-handoff_run(struct handoff_wait *hw, enum ma_handoff h, int hold,
+handoff_run(struct future **futs, size_t n, enum ma_handoff h, int hold,
 	void (*window)(void *), void *arg)
 {
+	struct handoff_wait hw = { runtime_new(), futs, n, 0 };
 	pthread_t t;
 	int returned;
 
-	atomic_store(&hw->returned, 0);
+	ck_assert_ptr_nonnull(hw.r);
 	ma_test_handoff_arm(h, hold, window, arg);
-	ck_assert_int_eq(pthread_create(&t, NULL, handoff_waiter, hw), 0);
-	returned = wait_flag(&hw->returned, hold ? 1.0 : 10.0);
-	while (!atomic_load(&hw->returned)) {
+	ck_assert_int_eq(pthread_create(&t, NULL, handoff_waiter, &hw), 0);
+	returned = wait_until(flag_set, &hw.returned, hold ? 1.0 : 10.0);
+	while (!atomic_load(&hw.returned)) {
 		ma_poller_signal(); /* the rescue: watchers are counted */
 		sched_yield();
 	}
 	pthread_join(t, NULL);
+	runtime_delete(hw.r);
 	return returned;
 }
 
@@ -741,19 +758,11 @@ START_TEST(test_handoff_poller_join)
 {
 	for (int hold = 0; hold < 2; hold++) {
 		struct libword w = { 0, 0 };
-		struct libword_future f;
-		struct future *futs[1];
-		struct handoff_wait hw;
+		struct libword_future f = libword_future_new(&w);
+		struct future *futs[] = { FUTURE_AS_RUNNABLE(&f) };
 
-		f.data.w = &w;
-		FUTURE_INIT(&f, libword_task);
-		futs[0] = FUTURE_AS_RUNNABLE(&f);
-		hw.r = runtime_new();
-		hw.futs = futs;
-		hw.n = 1;
-		ck_assert_int_eq(handoff_run(&hw, MA_HANDOFF_POLLER_JOIN,
+		ck_assert_int_eq(handoff_run(futs, 1, MA_HANDOFF_POLLER_JOIN,
 			hold, join_window, &w), !hold);
-		runtime_delete(hw.r);
 	}
 }
 END_TEST
@@ -783,26 +792,16 @@ START_TEST(test_handoff_poller_sleep)
 {
 	for (int hold = 0; hold < 2; hold++) {
 		struct libword w = { 0, 0 };
-		struct gate g;
-		struct libword_future fw;
-		struct gate_future fg;
-		struct future *futs[2];
-		struct handoff_wait hw;
+		struct gate g = { 0 };
+		struct libword_future fw = libword_future_new(&w);
+		struct gate_future fg = gate_future_new(&g);
+		struct future *futs[] = {
+			FUTURE_AS_RUNNABLE(&fw), FUTURE_AS_RUNNABLE(&fg),
+		};
 		struct sleep_window_arg a = { &w, &g };
 
-		memset(&g, 0, sizeof(g));
-		fw.data.w = &w;
-		FUTURE_INIT(&fw, libword_task);
-		fg.data.g = &g;
-		FUTURE_INIT(&fg, gate_task);
-		futs[0] = FUTURE_AS_RUNNABLE(&fw);
-		futs[1] = FUTURE_AS_RUNNABLE(&fg);
-		hw.r = runtime_new();
-		hw.futs = futs;
-		hw.n = 2;
-		ck_assert_int_eq(handoff_run(&hw, MA_HANDOFF_POLLER_SLEEP,
+		ck_assert_int_eq(handoff_run(futs, 2, MA_HANDOFF_POLLER_SLEEP,
 			hold, sleep_window, &a), !hold);
-		runtime_delete(hw.r);
 	}
 }
 END_TEST

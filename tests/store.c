@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -94,46 +93,20 @@ force(size_t p, enum mode m)
 	return 1;
 }
 
-static unsigned char
-pattern(size_t i)
-{
-	return (unsigned char)(i * 131 + (i >> 8) + 17);
-}
-
 /* Two areas, each a guard page on either side (PROT_NONE). */
 static unsigned char *area_a;
 static unsigned char *area_b;
 static unsigned char ref[AREA];
 
-static unsigned char *
-map_area(void)
-{
-	long page = sysconf(_SC_PAGESIZE);
-
-	ck_assert_int_gt(page, 0);
-	size_t len = ((AREA + (size_t)page - 1) / (size_t)page) *
-		(size_t)page;
-	unsigned char *m = mmap(NULL, len + 2 * (size_t)page,
-		PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	ck_assert_ptr_ne(m, MAP_FAILED);
-	ck_assert_int_eq(mprotect(m, (size_t)page, PROT_NONE), 0);
-	ck_assert_int_eq(mprotect(m + page + len, (size_t)page, PROT_NONE),
-		0);
-	return m + page;
-}
-
 static void
 setup(void)
 {
 	if (area_a == NULL) {
-		area_a = map_area();
-		area_b = map_area();
+		area_a = test_map_guarded(AREA);
+		area_b = test_map_guarded(AREA);
 	}
-	for (size_t i = 0; i < AREA; i++) {
-		area_a[i] = pattern(i);
-		area_b[i] = pattern(i + 7777);
-	}
+	test_fill(area_a, AREA, 0);
+	test_fill(area_b, AREA, 1);
 }
 
 /*
@@ -155,7 +128,7 @@ check_area(size_t lo, size_t hi, const char *op, size_t n, size_t doff,
 				ref[i]);
 	}
 	for (size_t i = lo; i < hi; i++)
-		area_b[i] = pattern(i + 7777);
+		area_b[i] = test_pattern(i, 1);
 }
 
 /* memcpy of n bytes from a + GUARD + soff to b + GUARD + doff. */
@@ -508,23 +481,18 @@ START_TEST(test_movers)
 	size_t max = (6u << 20) + 128;
 	unsigned char *src = malloc(max);
 	unsigned char *dst = malloc(max);
-	struct data_mover_sync *dms = data_mover_sync_new();
-	struct data_mover_threads *dmt = data_mover_threads_new(2, 16,
-		FUTURE_NOTIFIER_NONE);
+	struct test_mover movers[TEST_MOVER_KINDS];
+	struct vdm *vdms[TEST_MOVER_KINDS];
 	struct runtime *r = runtime_new();
 
 	ck_assert_ptr_nonnull(src);
 	ck_assert_ptr_nonnull(dst);
-	ck_assert_ptr_nonnull(dms);
-	ck_assert_ptr_nonnull(dmt);
 	ck_assert_ptr_nonnull(r);
-	struct vdm *vdms[] = {
-		data_mover_sync_get_vdm(dms), data_mover_threads_get_vdm(dmt),
-	};
-
-	for (size_t i = 0; i < max; i++)
-		src[i] = pattern(i);
-	for (size_t v = 0; v < 2; v++)
+	for (int k = 0; k < TEST_MOVER_KINDS; k++)
+		vdms[k] = test_mover_new(&movers[k], (enum test_mover_kind)k,
+			FUTURE_NOTIFIER_NONE);
+	test_fill(src, max, 0);
+	for (size_t v = 0; v < TEST_MOVER_KINDS; v++)
 	for (size_t f = 1; f < NFLAGS; f++)
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		size_t n = sizes[k];
@@ -557,8 +525,8 @@ START_TEST(test_movers)
 		ck_assert_uint_eq(dst[1 + n], after);
 	}
 	runtime_delete(r);
-	data_mover_threads_delete(dmt);
-	data_mover_sync_delete(dms);
+	for (int k = 0; k < TEST_MOVER_KINDS; k++)
+		test_mover_delete(&movers[k]);
 	free(src);
 	free(dst);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,6 +131,37 @@ test_first_diff(const void *a, const void *b, size_t n)
 		if (x[i] != y[i])
 			return i;
 	return n;
+}
+
+/* The page size, and len rounded up to whole pages. */
+static size_t
+guarded_len(size_t len, size_t *page)
+{
+	long p = sysconf(_SC_PAGESIZE);
+
+	ck_assert_int_gt(p, 0);
+	*page = (size_t)p;
+	return (len + *page - 1) / *page * *page;
+}
+
+unsigned char *
+test_map_guarded(size_t len)
+{
+	size_t page, n = guarded_len(len, &page);
+	unsigned char *m = mmap(NULL, n + 2 * page, PROT_NONE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(m, MAP_FAILED);
+	ck_assert_int_eq(mprotect(m + page, n, PROT_READ | PROT_WRITE), 0);
+	return m + page;
+}
+
+void
+test_unmap_guarded(unsigned char *p, size_t len)
+{
+	size_t page, n = guarded_len(len, &page);
+
+	ck_assert_int_eq(munmap(p - page, n + 2 * page), 0);
 }
 
 void

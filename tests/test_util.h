@@ -58,6 +58,14 @@ void test_fill(void *p, size_t n, unsigned seed);
 size_t test_first_diff(const void *a, const void *b, size_t n);
 
 /*
+ * len bytes (rounded up to whole pages), readable and writable, between
+ * two inaccessible pages: a read or write just outside faults. Fails the
+ * test if they cannot be had. test_unmap_guarded(p, len) unmaps them.
+ */
+unsigned char *test_map_guarded(size_t len);
+void test_unmap_guarded(unsigned char *p, size_t len);
+
+/*
  * Waits for the operation: with runtime r, or busy polling where r is
  * NULL; fails unless it is then complete. test_wait_success also fails
  * unless its result is VDM_SUCCESS.
