@@ -13,6 +13,8 @@
  */
 
 #define _GNU_SOURCE
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>

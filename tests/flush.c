@@ -14,6 +14,8 @@
 #include "config.h"
 #endif
 
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>

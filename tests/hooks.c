@@ -14,6 +14,8 @@
  */
 
 #define _GNU_SOURCE
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>

@@ -18,6 +18,8 @@
 #include "config.h"
 #endif
 
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

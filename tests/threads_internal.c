@@ -16,6 +16,8 @@
  *   still completes its operations (they run in the polling thread).
  */
 
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
