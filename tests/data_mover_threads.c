@@ -199,12 +199,6 @@ START_TEST(test_properties)
 }
 END_TEST
 
-static void
-count_wake(void *data)
-{
-	atomic_fetch_add((_Atomic int *)data, 1);
-}
-
 /*
  * The first poll queues the work and says how completion is told: the
  * waker is called exactly once, before the future polls complete; the
@@ -217,13 +211,11 @@ START_TEST(test_first_poll_notifier)
 		notifier);
 	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
 	static char a[4096];
-	_Atomic int woken = 0;
+	_Atomic unsigned woken = 0;
 	struct vdm_operation_future f = vdm_memset(vdm, a, 3, sizeof(a), 0);
 	struct future_notifier n;
 
-	memset(&n, 0, sizeof(n));
-	n.waker.data = &woken;
-	n.waker.wake = count_wake;
+	n = test_notifier(test_count_wake, &woken);
 	enum future_state s = future_poll(FUTURE_AS_RUNNABLE(&f), &n);
 
 	ck_assert_int_ne(s, FUTURE_STATE_IDLE);
@@ -457,15 +449,13 @@ START_TEST(test_wait_with_other_waker)
 		FUTURE_NOTIFIER_WAKER);
 	struct runtime *r = runtime_new();
 	uint64_t a = 77, b = 0;
-	_Atomic int woken = 0;
+	_Atomic unsigned woken = 0;
 	struct future_notifier n;
 	pthread_t opener;
 
 	atomic_store(&gate_open, 0);
 	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
-	memset(&n, 0, sizeof(n));
-	n.waker.data = &woken;
-	n.waker.wake = count_wake;
+	n = test_notifier(test_count_wake, &woken);
 
 	struct vdm_operation_future f = vdm_memcpy(
 		data_mover_threads_get_vdm(dmt), &b, &a, 8, 0);
@@ -507,9 +497,8 @@ START_TEST(test_first_poll_returns_at_once)
 	atomic_store(&gate_open, 0);
 	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
 	for (int i = 0; i < 2; i++) {
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &custom_calls; /* never called: runtime waits */
-		n.waker.wake = count_wake;
+		/* never called: a runtime waits */
+		n = test_notifier(test_count_wake, &custom_calls);
 		f[i] = vdm_memcpy(vdm, &dst[i], &src[i], 8, 0);
 		ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f[i]),
 			with_notifier ? &n : NULL), FUTURE_STATE_RUNNING);
@@ -575,9 +564,7 @@ START_TEST(test_first_poll_complete_when_done)
 		struct future_notifier n;
 		struct vdm_operation_future f = vdm_memcpy(vdm, &b, &a, 8, 0);
 
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &custom_calls;
-		n.waker.wake = count_wake;
+		n = test_notifier(test_count_wake, &custom_calls);
 		enum future_state s = future_poll(FUTURE_AS_RUNNABLE(&f), &n);
 
 		if (s == FUTURE_STATE_COMPLETE) {
@@ -604,9 +591,7 @@ START_TEST(test_first_poll_complete_when_done)
 		ns.first = FUTURE_STATE_IDLE;
 		atomic_init(&ns.done, 0);
 		MA_ATOMIC_WORDS(&ns.done, sizeof(ns.done));
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &ns;
-		n.waker.wake = start_from_worker;
+		n = test_notifier(start_from_worker, &ns);
 		if (future_poll(FUTURE_AS_RUNNABLE(&f), &n) !=
 				FUTURE_STATE_COMPLETE) {
 			ck_assert_int_eq(n.notifier_used,
@@ -896,12 +881,6 @@ fork_gate_release(void)
 	pthread_mutex_unlock(&fork_gate_lock);
 }
 
-static void
-fork_waker(void *data)
-{
-	atomic_fetch_add((_Atomic unsigned *)data, 1);
-}
-
 /*
  * What a child process can do with the mover it inherits: finish the
  * copy a worker was performing at the fork (performed again there), a
@@ -968,8 +947,7 @@ START_TEST(test_fork)
 	ck_assert_ptr_nonnull(dmt);
 	data_mover_threads_set_memcpy_fn(dmt, fork_gated_memcpy);
 	test_fill(slow_src, FORK_SLOW, 3);
-	n.waker.data = (void *)&woken;
-	n.waker.wake = fork_waker;
+	n = test_notifier(test_count_wake, (void *)&woken);
 
 	struct vdm_operation_future slow = vdm_memcpy(
 		data_mover_threads_get_vdm(dmt), slow_dst, slow_src,

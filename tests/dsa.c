@@ -229,9 +229,7 @@ poll_once(struct vdm_operation_future *f, struct future_notifier *n)
 {
 	static char token;
 
-	memset(n, 0, sizeof(*n));
-	n->waker.data = &token;
-	n->waker.wake = wake_nothing;
+	*n = test_notifier(wake_nothing, &token);
 	future_poll(FUTURE_AS_RUNNABLE(f), n);
 	return n->notifier_used;
 }
@@ -993,9 +991,7 @@ START_TEST(test_reentrant_waker)
 		struct reentrant re = { &f, 0, FUTURE_STATE_IDLE, 0 };
 		struct future_notifier n;
 
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &re;
-		n.waker.wake = reentrant_wake;
+		n = test_notifier(reentrant_wake, &re);
 		enum future_state st = future_poll(FUTURE_AS_RUNNABLE(&f), &n);
 
 		MA_HAPPENS_BEFORE(&re.polled);
@@ -1050,9 +1046,7 @@ START_TEST(test_locking_waker)
 		enum future_state st;
 
 		atomic_store(&l.woken, 0);
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &l;
-		n.waker.wake = locking_wake;
+		n = test_notifier(locking_wake, &l);
 		do {
 			pthread_mutex_lock(&l.lock);
 			st = future_poll(FUTURE_AS_RUNNABLE(&f), &n);

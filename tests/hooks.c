@@ -260,27 +260,47 @@ START_TEST(test_many_poller_words_no_timeout)
 }
 END_TEST
 
-/* A future whose word a thread of the test sets: a foreign poller. */
-struct word_data {
-	_Atomic uint64_t *word;
+/*
+ * The futures of this file but the steps and the select: a task of the
+ * test over one object of the test (a word, a gate, a library's word).
+ */
+struct obj_data {
+	void *obj;
 };
 
-struct word_output {
+struct obj_output {
 	int unused;
 };
 
-FUTURE(word_future, struct word_data, struct word_output);
+FUTURE(obj_future, struct obj_data, struct obj_output);
 
+static struct obj_future
+obj_future_new(future_task_fn task, void *obj)
+{
+	struct obj_future f;
+
+	f.data.obj = obj;
+	FUTURE_INIT(&f, task);
+	return f;
+}
+
+static void *
+obj_of(struct future_context *ctx)
+{
+	return ((struct obj_data *)future_context_get_data(ctx))->obj;
+}
+
+/* A future whose word a thread of the test sets: a foreign poller. */
 static enum future_state
 word_task(struct future_context *ctx, struct future_notifier *n)
 {
-	struct word_data *d = future_context_get_data(ctx);
+	_Atomic uint64_t *word = obj_of(ctx);
 
-	if (atomic_load(d->word) != 0)
+	if (atomic_load(word) != 0)
 		return FUTURE_STATE_COMPLETE;
 	if (n != NULL) {
 		n->notifier_used = FUTURE_NOTIFIER_POLLER;
-		n->poller.ptr_to_monitor = (uint64_t *)d->word;
+		n->poller.ptr_to_monitor = (uint64_t *)word;
 	}
 	return FUTURE_STATE_RUNNING;
 }
@@ -302,12 +322,10 @@ START_TEST(test_foreign_poller_word_timed)
 {
 	static _Atomic uint64_t word;
 	struct runtime *r = runtime_new();
-	struct word_future f;
+	struct obj_future f = obj_future_new(word_task, (void *)&word);
 	pthread_t setter;
 
 	atomic_store(&word, 0);
-	f.data.word = &word;
-	FUTURE_INIT(&f, word_task);
 	ma_test_count(MA_TEST_TIMED_SLEEP);
 	ck_assert_int_eq(pthread_create(&setter, NULL, set_word_when_asleep,
 		(void *)&word), 0);
@@ -330,7 +348,7 @@ struct select_data {
 	_Atomic uint64_t *word;
 };
 
-FUTURE(select_future, struct select_data, struct word_output);
+FUTURE(select_future, struct select_data, struct obj_output);
 
 static enum future_state
 select_task(struct future_context *ctx, struct future_notifier *n)
@@ -433,18 +451,12 @@ struct gate {
 	struct future_waker waker;
 };
 
-struct gate_data {
-	struct gate *g;
-};
-
-FUTURE(gate_future, struct gate_data, struct word_output);
-
 static _Atomic unsigned long gate_polls;
 
 static enum future_state
 gate_task(struct future_context *ctx, struct future_notifier *n)
 {
-	struct gate *g = ((struct gate_data *)future_context_get_data(ctx))->g;
+	struct gate *g = obj_of(ctx);
 
 	atomic_fetch_add(&gate_polls, 1);
 	if (g->slow) {
@@ -469,17 +481,6 @@ gate_task(struct future_context *ctx, struct future_notifier *n)
 	return FUTURE_STATE_RUNNING;
 }
 
-/* A gate future on g (zeroed by the caller: shut, not armed). */
-static struct gate_future
-gate_future_new(struct gate *g)
-{
-	struct gate_future f;
-
-	f.data.g = g;
-	FUTURE_INIT(&f, gate_task);
-	return f;
-}
-
 static void
 gate_open(struct gate *g)
 {
@@ -493,7 +494,7 @@ gate_open(struct gate *g)
 struct gates {
 	size_t n;
 	struct gate *g;
-	struct gate_future *f;
+	struct obj_future *f; /* the gates' futures (gate_task) */
 	struct future **ptrs;
 	struct runtime *r;
 	_Atomic pid_t tid;
@@ -524,7 +525,7 @@ gates_start(struct gates *gs, size_t n, int slow, int clock, pthread_t *t)
 	ck_assert(gs->g != NULL && gs->f != NULL && gs->ptrs != NULL);
 	for (size_t i = 0; i < n; i++) {
 		gs->g[i].slow = slow;
-		gs->f[i] = gate_future_new(&gs->g[i]);
+		gs->f[i] = obj_future_new(gate_task, &gs->g[i]);
 		gs->ptrs[i] = FUTURE_AS_RUNNABLE(&gs->f[i]);
 	}
 	gs->g[n - 1].clock = clock;
@@ -665,17 +666,10 @@ struct libword {
 	_Atomic int done;
 };
 
-struct libword_data {
-	struct libword *w;
-};
-
-FUTURE(libword_future, struct libword_data, struct word_output);
-
 static enum future_state
 libword_task(struct future_context *ctx, struct future_notifier *n)
 {
-	struct libword *w =
-		((struct libword_data *)future_context_get_data(ctx))->w;
+	struct libword *w = obj_of(ctx);
 
 	if (atomic_load(&w->done))
 		return FUTURE_STATE_COMPLETE;
@@ -683,16 +677,6 @@ libword_task(struct future_context *ctx, struct future_notifier *n)
 	n->poller.ptr_to_monitor = (uint64_t *)&w->word;
 	ma_signalled_word = n->poller.ptr_to_monitor;
 	return FUTURE_STATE_RUNNING;
-}
-
-static struct libword_future
-libword_future_new(struct libword *w)
-{
-	struct libword_future f;
-
-	f.data.w = w;
-	FUTURE_INIT(&f, libword_task);
-	return f;
 }
 
 struct handoff_wait {
@@ -760,7 +744,7 @@ START_TEST(test_handoff_poller_join)
 {
 	for (int hold = 0; hold < 2; hold++) {
 		struct libword w = { 0, 0 };
-		struct libword_future f = libword_future_new(&w);
+		struct obj_future f = obj_future_new(libword_task, &w);
 		struct future *futs[] = { FUTURE_AS_RUNNABLE(&f) };
 
 		ck_assert_int_eq(handoff_run(futs, 1, MA_HANDOFF_POLLER_JOIN,
@@ -795,8 +779,8 @@ START_TEST(test_handoff_poller_sleep)
 	for (int hold = 0; hold < 2; hold++) {
 		struct libword w = { 0, 0 };
 		struct gate g = { 0 };
-		struct libword_future fw = libword_future_new(&w);
-		struct gate_future fg = gate_future_new(&g);
+		struct obj_future fw = obj_future_new(libword_task, &w);
+		struct obj_future fg = obj_future_new(gate_task, &g);
 		struct future *futs[] = {
 			FUTURE_AS_RUNNABLE(&fw), FUTURE_AS_RUNNABLE(&fg),
 		};

@@ -74,9 +74,7 @@ cv_loop_run(struct cv_loop *loop, struct future *fut)
 {
 	struct future_notifier n;
 
-	memset(&n, 0, sizeof(n));
-	n.waker.data = loop;
-	n.waker.wake = cv_loop_wake;
+	n = test_notifier(cv_loop_wake, loop);
 	pthread_mutex_lock(&loop->mutex);
 	for (;;) {
 		n.notifier_used = FUTURE_NOTIFIER_NONE;
@@ -128,9 +126,7 @@ START_TEST(test_condvar_loop)
 	atomic_init(&loop.wakes_entered, 0);
 	atomic_store(&copier_tid, 0);
 	data_mover_threads_set_memcpy_fn(dmt, tid_memcpy);
-	memset(&n, 0, sizeof(n));
-	n.waker.data = &loop;
-	n.waker.wake = cv_loop_wake;
+	n = test_notifier(cv_loop_wake, &loop);
 
 	struct vdm_operation_future f = vdm_memcpy(vdm, &b, &a, sizeof(a), 0);
 
@@ -236,9 +232,7 @@ START_TEST(test_reentrant_waker)
 		re.fut = &f;
 		atomic_store(&re.calls, 0);
 		atomic_store(&re.state, -1);
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &re;
-		n.waker.wake = reentrant_wake;
+		n = test_notifier(reentrant_wake, &re);
 
 		/* the copy waits until this poll is over */
 		test_gate_close(0);
@@ -333,18 +327,14 @@ START_TEST(test_handover_same_data)
 	struct vdm_operation_future f = vdm_memcpy(vdm, &b, &a, sizeof(a), 0);
 
 	/* loop 1: one poll, then it forgets the future */
-	memset(&n1, 0, sizeof(n1));
-	n1.waker.data = NULL;
-	n1.waker.wake = loop1_wake;
+	n1 = test_notifier(loop1_wake, NULL);
 	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f), &n1),
 		FUTURE_STATE_RUNNING);
 
 	/* loop 2: sleeps on its semaphore when promised a wake */
 	ck_assert_int_eq(pthread_create(&releaser, NULL,
 		release_after_loop2_polled, NULL), 0);
-	memset(&n2, 0, sizeof(n2));
-	n2.waker.data = NULL;
-	n2.waker.wake = loop2_wake;
+	n2 = test_notifier(loop2_wake, NULL);
 	for (;;) {
 		n2.notifier_used = FUTURE_NOTIFIER_NONE;
 		enum future_state s = future_poll(FUTURE_AS_RUNNABLE(&f), &n2);
@@ -474,13 +464,6 @@ tp_op_delete(void *data, const struct vdm_operation *operation,
 
 static _Atomic unsigned tp_wakes;
 
-static void
-tp_count_wake(void *data)
-{
-	(void)data;
-	atomic_fetch_add(&tp_wakes, 1);
-}
-
 static struct vdm_operation_future
 tp_operation(struct vdm *vdm, enum vdm_operation_type type, char *dst,
 	char *src)
@@ -565,9 +548,7 @@ START_TEST(test_third_party_output)
 		/* by hand, with a notifier whose waker data is not NULL */
 		struct future_notifier n;
 
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &n;
-		n.waker.wake = tp_count_wake;
+		n = test_notifier(test_count_wake, (void *)&tp_wakes);
 		f = tp_operation(&mover.vdm, type, dst, src);
 		while (future_poll(FUTURE_AS_RUNNABLE(&f), &n) !=
 				FUTURE_STATE_COMPLETE)
@@ -1104,9 +1085,7 @@ START_TEST(test_waker_waits_on_same_mover)
 		ne.a = 1000 + i;
 		ne.b = 0;
 		atomic_store(&ne.done, 0);
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &ne;
-		n.waker.wake = nested_wake;
+		n = test_notifier(nested_wake, &ne);
 		while (future_poll(FUTURE_AS_RUNNABLE(&f), &n) !=
 				FUTURE_STATE_COMPLETE)
 			sched_yield();
@@ -1165,9 +1144,7 @@ START_TEST(test_reentrant_waker_big)
 
 		sp.fut = &f;
 		atomic_store(&sp.state, -1);
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &sp;
-		n.waker.wake = self_poll_wake;
+		n = test_notifier(self_poll_wake, &sp);
 		/* the shares wait until this poll is over: one poller */
 		test_gate_close(0);
 		data_mover_threads_set_memcpy_fn(dmt, test_gated_memcpy);

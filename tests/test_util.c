@@ -133,6 +133,23 @@ test_first_diff(const void *a, const void *b, size_t n)
 	return n;
 }
 
+void
+test_count_wake(void *data)
+{
+	atomic_fetch_add((_Atomic unsigned *)data, 1);
+}
+
+struct future_notifier
+test_notifier(future_waker_wake_fn wake, void *data)
+{
+	struct future_notifier n;
+
+	memset(&n, 0, sizeof(n));
+	n.waker.data = data;
+	n.waker.wake = wake;
+	return n;
+}
+
 /* The page size, and len rounded up to whole pages. */
 static size_t
 guarded_len(size_t len, size_t *page)

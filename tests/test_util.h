@@ -57,6 +57,12 @@ void test_fill(void *p, size_t n, unsigned seed);
 /* The offset of the first byte at which a and b differ, or n. */
 size_t test_first_diff(const void *a, const void *b, size_t n);
 
+/* A waker that counts its calls in the _Atomic unsigned at data. */
+void test_count_wake(void *data);
+
+/* A notifier holding no promise yet, with the waker wake(data). */
+struct future_notifier test_notifier(future_waker_wake_fn wake, void *data);
+
 /*
  * len bytes (rounded up to whole pages), readable and writable, between
  * two inaccessible pages: a read or write just outside faults. Fails the

@@ -45,12 +45,6 @@
  * of SLOW_SIZE bytes waits (asleep) until it opens; others pass.
  */
 
-static void
-waker_count(void *data)
-{
-	atomic_fetch_add((_Atomic unsigned *)data, 1);
-}
-
 /* The bound the pool must keep: a small multiple of the ring. */
 static size_t
 pool_bound(void)
@@ -80,10 +74,9 @@ busy_poll_memory(int busy)
 
 	test_gate_close(SLOW_SIZE);
 	if (busy) {
-		struct future_notifier n = { 0 };
+		struct future_notifier n = test_notifier(test_count_wake,
+			(void *)&woken);
 
-		n.waker.data = (void *)&woken;
-		n.waker.wake = waker_count;
 		slow = vdm_memcpy(vdm, slow_dst, slow_src, SLOW_SIZE, 0);
 		/* with a waker: for the worker, not for a busy poller */
 		future_poll(FUTURE_AS_RUNNABLE(&slow), &n);
@@ -166,8 +159,7 @@ START_TEST(test_polled_job_arms_no_waker)
 	struct vdm_operation_future slow = vdm_memcpy(h.vdm, sdst, ssrc,
 		SLOW_SIZE, 0);
 
-	n.waker.data = (void *)&woken_slow;
-	n.waker.wake = waker_count;
+	n = test_notifier(test_count_wake, (void *)&woken_slow);
 	future_poll(FUTURE_AS_RUNNABLE(&slow), &n);
 	test_gate_wait_held(1);
 
@@ -180,9 +172,7 @@ START_TEST(test_polled_job_arms_no_waker)
 	ck_assert_int_eq(pthread_create(&t, NULL, helper_main, &h), 0);
 	test_gate_wait_held(2); /* the helper performs j, held at the gate */
 
-	memset(&n, 0, sizeof(n));
-	n.waker.data = (void *)&woken_j;
-	n.waker.wake = waker_count;
+	n = test_notifier(test_count_wake, (void *)&woken_j);
 	n.notifier_used = FUTURE_NOTIFIER_WAKER;
 	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&j), &n),
 		FUTURE_STATE_RUNNING);
@@ -255,12 +245,11 @@ static void *
 producer_main(void *arg)
 {
 	struct produce *p = arg;
-	struct future_notifier n = { 0 };
+	struct future_notifier n = test_notifier(test_count_wake,
+		(void *)&p->woken);
 
 	is_producer = 1;
 	atomic_store(&stall.producer_tid, test_gettid());
-	n.waker.data = (void *)&p->woken;
-	n.waker.wake = waker_count;
 
 	struct vdm_operation_future f = vdm_memcpy(p->vdm, p->dst, p->src,
 		sizeof(p->src), 0);
