@@ -158,6 +158,20 @@ one_set(size_t n, size_t doff, int c, unsigned flags)
 	check_area(d - GUARD, d + n + GUARD, "memset", n, doff, 0, flags);
 }
 
+/*
+ * The ways a case runs: every path with every mode below modes, as
+ * for (size_t w = 0; next_way(&w, modes); w++): forces way *w, or the
+ * next one this processor can run (moving *w on); 0 after the last.
+ */
+static int
+next_way(size_t *w, enum mode modes)
+{
+	for (; *w < NPATHS * (size_t)modes; ++*w)
+		if (force(*w / (size_t)modes, (enum mode)(*w % (size_t)modes)))
+			return 1;
+	return 0;
+}
+
 /* memmove within area b: dest at GUARD + doff, src delta bytes from it. */
 static void
 one_move(size_t n, size_t doff, long delta, unsigned flags)
@@ -204,10 +218,7 @@ sizes_around(size_t *out)
  */
 START_TEST(test_every_size)
 {
-	for (size_t p = 0; p < NPATHS; p++)
-	for (enum mode m = 0; m < MODES; m++) {
-		if (!force(p, m))
-			continue;
+	for (size_t w = 0; next_way(&w, MODES); w++) {
 		for (size_t f = 0; f < NFLAGS; f++)
 		for (size_t n = 0; n <= MAXN; n++) {
 			size_t doff = (n * 7) % LINE;
@@ -236,10 +247,7 @@ START_TEST(test_every_alignment)
 	size_t step = test_stress_iterations(1000) >= 1000 ? 1 : 7;
 	size_t sizes[64];
 
-	for (size_t p = 0; p < NPATHS; p++)
-	for (enum mode m = 0; m < MODE_NEVER_NT; m++) {
-		if (!force(p, m))
-			continue;
+	for (size_t w = 0; next_way(&w, MODE_NEVER_NT); w++) {
 		size_t nsizes = sizes_around(sizes);
 
 		for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++)
@@ -262,10 +270,7 @@ START_TEST(test_overlap)
 		1, 8, 63, 64, 65, 128, 200, 256, 257, 512, 1000, 4096,
 	};
 
-	for (size_t p = 0; p < NPATHS; p++)
-	for (enum mode m = 0; m < MODES; m++) {
-		if (!force(p, m))
-			continue;
+	for (size_t w = 0; next_way(&w, MODES); w++) {
 		for (size_t f = 0; f < NFLAGS; f++)
 		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 			size_t n = sizes[k];
@@ -303,10 +308,7 @@ START_TEST(test_page_edges)
 		(size_t)page;
 	static const size_t sizes[] = { 1, 8, 63, 64, 65, 200, 256, 300, 4096 };
 
-	for (size_t p = 0; p < NPATHS; p++)
-	for (enum mode m = 0; m < MODES; m++) {
-		if (!force(p, m))
-			continue;
+	for (size_t w = 0; next_way(&w, MODES); w++) {
 		for (size_t f = 0; f < NFLAGS; f++)
 		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 			size_t n = sizes[k];
@@ -441,10 +443,7 @@ START_TEST(test_write_backs)
 		"not tested here\n");
 	return;
 #endif
-	for (size_t p = 0; p < NPATHS; p++)
-	for (enum mode m = 0; m < MODES; m++) {
-		if (!force(p, m))
-			continue;
+	for (size_t w = 0; next_way(&w, MODES); w++) {
 		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
 		for (size_t off = 0; off < LINE; off++) {
 			size_t n = sizes[k];
