@@ -4,9 +4,10 @@
 /*
  * test_util.h -- helpers the suites share: how long stress tests run,
  * whether a thread is asleep (to prove a waiter sleeps, without sleeps),
- * buffers filled with a pattern and compared, waiting for an operation,
- * the library's movers behind one handle, and a gate that holds copies
- * of the threads mover back. Written once here, used by every suite.
+ * a byte pattern and the comparison of buffers, notifiers and a counting
+ * waker, guard-page mappings, waiting for an operation, the library's
+ * movers behind one handle, a countdown future, and a gate that holds
+ * the threads mover's copies back. Written once here, for every suite.
  */
 
 #ifndef TEST_UTIL_H
