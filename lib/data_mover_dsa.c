@@ -75,10 +75,6 @@
 #define FAULT_RESUBMITS 3 /* faults of one piece before the CPU does it */
 #define SUBMIT_TRIES 8 /* refused submissions retried within a poll */
 #define LATENCY_NS 2000 /* the device's fixed cost of a descriptor */
-#define SLEEP_AHEAD_NS 30000 /* sleep when the end is further than this */
-#define WAKE_EARLY_NS 10000 /* and wake up this long before it */
-#define SPIN_NS 20000 /* then spin this long */
-#define LATE_SLEEP_MAX_NS 200000 /* back-off sleeps of a late round */
 
 /* Phases of an operation, in the low bits of its phase word. */
 #define P_NEW 0 /* taken by op_new */
@@ -618,19 +614,21 @@ record_wait(const struct ma_dsa_record *r, uint64_t expect_ns)
 {
 	struct ma_spin spin;
 	uint64_t now = ma_now_ns();
-	uint64_t sleep_ns = 1000;
+	uint64_t sleep_ns = MA_DEVICE_BACKOFF_MIN_NS;
 
-	if (expect_ns > now + SLEEP_AHEAD_NS) {
-		uint64_t ns = expect_ns - now - WAKE_EARLY_NS;
+	if (expect_ns > now + MA_DEVICE_SLEEP_AHEAD_NS) {
+		uint64_t ns = expect_ns - now - MA_DEVICE_WAKE_EARLY_NS;
 		struct timespec ts = {
 			.tv_sec = (time_t)(ns / 1000000000u),
 			.tv_nsec = (long)(ns % 1000000000u),
 		};
 
 		nanosleep(&ts, NULL);
+		now = ma_now_ns();
 	}
-	for (;;) {
-		for (ma_spin_begin(&spin); ma_spin_step(&spin, SPIN_NS);) {
+	for (uint64_t spin_ns = ma_device_spin_ns(expect_ns, now);;
+			spin_ns = MA_DEVICE_SPIN_NS) {
+		for (ma_spin_begin(&spin); ma_spin_step(&spin, spin_ns);) {
 			if (ma_dsa_record_status(r) != 0)
 				return;
 #if defined(__x86_64__)
@@ -657,7 +655,7 @@ record_wait(const struct ma_dsa_record *r, uint64_t expect_ns)
 		struct timespec ts = { 0, (long)sleep_ns };
 
 		nanosleep(&ts, NULL);
-		if (sleep_ns < LATE_SLEEP_MAX_NS)
+		if (sleep_ns < MA_DEVICE_BACKOFF_MAX_NS)
 			sleep_ns *= 2;
 	}
 }
@@ -870,6 +868,10 @@ ma_dsa_poll(void *data, struct future_notifier *n)
 			n->notifier_used = FUTURE_NOTIFIER_POLLER;
 			n->poller.ptr_to_monitor =
 				(uint64_t *)(void *)round_word(o);
+			/* the device's word, due at the round's end */
+			ma_promised.word = n->poller.ptr_to_monitor;
+			ma_promised.due_ns = o->expect_ns != 0 ?
+				o->expect_ns : 1;
 		}
 		return FUTURE_STATE_RUNNING;
 	}
@@ -973,7 +975,7 @@ static void *
 watcher_main(void *arg)
 {
 	struct data_mover_dsa *dmd = arg;
-	uint64_t late_ns = 1000;
+	uint64_t late_ns = MA_DEVICE_BACKOFF_MIN_NS;
 
 	for (;;) {
 		/* acquire: the operations pushed before the bump */
@@ -1023,7 +1025,7 @@ watcher_main(void *arg)
 			watcher_complete(o);
 		}
 		if (progress)
-			late_ns = 1000;
+			late_ns = MA_DEVICE_BACKOFF_MIN_NS;
 		if (keep == NULL) {
 			if (atomic_load_explicit(&dmd->stop,
 					memory_order_acquire))
@@ -1036,9 +1038,11 @@ watcher_main(void *arg)
 		struct timespec ts = { 0, 0 };
 
 		if (first != NULL && !pending &&
-				first->expect_ns > now + SLEEP_AHEAD_NS) {
+				first->expect_ns > now +
+				MA_DEVICE_SLEEP_AHEAD_NS) {
 			/* long work: sleep until shortly before its end */
-			uint64_t ns = first->expect_ns - now - WAKE_EARLY_NS;
+			uint64_t ns = first->expect_ns - now -
+				MA_DEVICE_WAKE_EARLY_NS;
 
 			ts.tv_sec = (time_t)(ns / 1000000000u);
 			ts.tv_nsec = (long)(ns % 1000000000u);
@@ -1049,8 +1053,11 @@ watcher_main(void *arg)
 			struct ma_spin spin;
 
 			/* near its end: watch its word a little while */
+			uint64_t spin_ns = ma_device_spin_ns(
+				first->expect_ns, now);
+
 			for (ma_spin_begin(&spin);
-					ma_spin_step(&spin, SPIN_NS);) {
+					ma_spin_step(&spin, spin_ns);) {
 				if (ma_dsa_record_status(round_word(first)) ||
 						atomic_load_explicit(&dmd->wseq,
 						memory_order_relaxed) != seen)
@@ -1064,7 +1071,7 @@ watcher_main(void *arg)
 		/* late, or the queue is full: back off */
 		ts.tv_nsec = (long)late_ns;
 		ma_park_wait((const uint32_t *)&dmd->wseq, seen, &ts);
-		if (late_ns < LATE_SLEEP_MAX_NS)
+		if (late_ns < MA_DEVICE_BACKOFF_MAX_NS)
 			late_ns *= 2;
 	}
 	return NULL;

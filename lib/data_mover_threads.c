@@ -295,7 +295,9 @@ promise_poller(struct job *job, struct future_notifier *n)
 {
 	n->notifier_used = FUTURE_NOTIFIER_POLLER;
 	n->poller.ptr_to_monitor = (uint64_t *)&job->done;
-	ma_signalled_word = n->poller.ptr_to_monitor; /* ours: signalled */
+	/* ours: signalled */
+	ma_promised.word = n->poller.ptr_to_monitor;
+	ma_promised.due_ns = 0;
 }
 
 /*

@@ -29,6 +29,7 @@
 #include "dsa_model.h"
 #include "dsa_mover.h"
 #include "dsa_wq.h"
+#include "fault.h"
 #include "test_util.h"
 #include "valgrind.h"
 
@@ -1414,6 +1415,68 @@ START_TEST(test_discovery_real)
 }
 END_TEST
 
+/* Unpauses the model once the waiting thread is asleep. */
+struct unpause_arg {
+	pid_t waiter;
+	struct ma_dsa_wq *wq;
+	int slept;
+};
+
+static void *
+unpause_when_asleep(void *arg)
+{
+	struct unpause_arg *a = arg;
+
+	a->slept = test_wait_until_sleeping(a->waiter);
+	ma_dsa_model_pause(a->wq, 0);
+	return NULL;
+}
+
+/*
+ * runtime_wait on the mover's POLLER word, which the device writes and
+ * nobody signals: the runtime sleeps timed for a device's word (until
+ * near its due time, then back-off sleeps), never with the naps of a
+ * foreign word nor without a timeout (which would never end); with the
+ * device held until the waiter sleeps, for a copy due long after it was
+ * submitted (8 MiB) and one due at once (64 bytes, then late).
+ */
+START_TEST(test_runtime_device_word)
+{
+	static const size_t lens[] = { 8 << 20, 64 };
+	size_t len = lens[_i];
+	struct data_mover_dsa *dmd = mover("emulated",
+		FUTURE_NOTIFIER_POLLER);
+	struct unpause_arg arg = { test_gettid(), ma_dsa_mover_wq(dmd), 0 };
+	unsigned char *a = malloc(len), *b = calloc(1, len);
+	struct runtime *r = runtime_new();
+	pthread_t t;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	fill_pattern(a, len, 5);
+	ma_dsa_model_pause(arg.wq, 1);
+
+	struct vdm_operation_future f = vdm_memcpy(
+		data_mover_dsa_get_vdm(dmd), b, a, len, 0);
+
+	ma_test_count(MA_TEST_TIMED_SLEEP);
+	ma_test_count(MA_TEST_DEVICE_SLEEP);
+	ck_assert_int_eq(pthread_create(&t, NULL, unpause_when_asleep,
+		&arg), 0);
+	runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+	pthread_join(t, NULL);
+	ck_assert_int_eq(arg.slept, 1);
+	ck_assert_uint_eq(ma_test_count(MA_TEST_TIMED_SLEEP), 0);
+	ck_assert_uint_gt(ma_test_count(MA_TEST_DEVICE_SLEEP), 0);
+	ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+	ck_assert_int_eq(memcmp(a, b, len), 0);
+	runtime_delete(r);
+	data_mover_dsa_delete(dmd);
+	free(a);
+	free(b);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1441,6 +1504,7 @@ test_suite(void)
 	tcase_add_loop_test(ops, test_big_transfers, 0, 2);
 	tcase_add_test(ops, test_descriptors);
 	tcase_add_test(ops, test_poller_word);
+	tcase_add_loop_test(ops, test_runtime_device_word, 0, 2);
 	tcase_set_timeout(ops, 300);
 	suite_add_tcase(s, ops);
 
