@@ -132,6 +132,7 @@ struct data_mover_dsa {
 	uint32_t cc_flags; /* MA_DSA_F_BOF where the queue allows it */
 	int drdbk; /* the device reads destinations back */
 	_Atomic uint32_t wq_free; /* dedicated entries not held */
+	_Atomic int wq_failed; /* a submission failed for good: CPU only */
 
 	pthread_mutex_t pool_lock; /* guards all and free */
 	struct dsa_op *all, *free;
@@ -333,6 +334,35 @@ round_build(struct dsa_op *o)
 	return n;
 }
 
+/* Does the rest of slot i on the CPU. */
+static void
+slot_cpu(struct dsa_op *o, unsigned i)
+{
+	struct slot *sl = &o->slot[i];
+
+	ma_op_run(&ma_mem_fns_lib, &o->op, sl->off, sl->len);
+	sl->len = 0;
+}
+
+/*
+ * Does descriptor i of the round (the batch: every member) on the CPU
+ * and writes its record(s) as the device would: for a queue that failed.
+ */
+static void
+desc_cpu(struct dsa_op *o, unsigned i)
+{
+	unsigned from = o->batch ? 0 : i, to = o->batch ? o->round : i + 1;
+
+	for (unsigned k = from; k < to; k++) {
+		slot_cpu(o, k);
+		__atomic_store_n(&slot_rec(o, k)->status, MA_DSA_S_SUCCESS,
+			__ATOMIC_RELEASE);
+	}
+	if (o->batch)
+		__atomic_store_n(&o->brec.status, MA_DSA_S_SUCCESS,
+			__ATOMIC_RELEASE);
+}
+
 /* Holds k entries of a dedicated queue; 0 when it cannot now. */
 static int
 entries_hold(struct data_mover_dsa *dmd, unsigned k)
@@ -361,24 +391,28 @@ static int
 submit(struct data_mover_dsa *dmd, const struct ma_dsa_desc *d)
 {
 	struct ma_dsa_wq *wq = dmd->wq;
+	int r;
 
+	/* relaxed: a hint; a late reader only tries the queue once more */
+	if (atomic_load_explicit(&dmd->wq_failed, memory_order_relaxed))
+		return -1;
 	if (wq->mode == MA_DSA_DEDICATED) {
 		if (!entries_hold(dmd, 1))
 			return 1;
-		if (wq->submit(wq, d) != 0) {
-			/* write(2) failed: not queued, tried again later */
+		r = wq->submit(wq, d);
+		if (r != 0) /* write(2) failed: not queued */
 			entries_release(dmd, 1);
-			return 1;
+	} else {
+		for (unsigned t = 0; (r = wq->submit(wq, d)) > 0 &&
+				t < SUBMIT_TRIES; t++) {
+			for (unsigned p = 0; p < (1u << t); p++)
+				ma_cpu_relax();
 		}
-		return 0;
 	}
-	for (unsigned t = 0; t < SUBMIT_TRIES; t++) {
-		if (wq->submit(wq, d) == 0)
-			return 0;
-		for (unsigned p = 0; p < (1u << t); p++)
-			ma_cpu_relax();
-	}
-	return 1;
+	if (r < 0)
+		atomic_store_explicit(&dmd->wq_failed, 1,
+			memory_order_relaxed);
+	return r;
 }
 
 /* The record of the round's descriptor i (the batch's: only i = 0). */
@@ -439,9 +473,13 @@ round_submit(struct dsa_op *o)
 		const struct ma_dsa_desc *d = o->batch ? &o->desc :
 			slot_desc(o, o->submitted);
 
-		if (submit(dmd, d) != 0)
+		int r = submit(dmd, d);
+
+		if (r > 0)
 			return 0;
-		if (dmd->wq->mode == MA_DSA_DEDICATED)
+		if (r < 0)
+			desc_cpu(o, o->submitted); /* the queue failed */
+		else if (dmd->wq->mode == MA_DSA_DEDICATED)
 			o->held |= 1u << o->submitted;
 		o->submitted++;
 	}
@@ -491,15 +529,6 @@ page_touch(uint64_t fault_addr, const char *lo, size_t len, int write)
 		(void)*(volatile const unsigned char *)at;
 }
 
-/* Does the rest of slot i on the CPU. */
-static void
-slot_cpu(struct dsa_op *o, unsigned i)
-{
-	struct slot *sl = &o->slot[i];
-
-	ma_op_run(&ma_mem_fns_lib, &o->op, sl->off, sl->len);
-	sl->len = 0;
-}
 
 /*
  * The round is over: each piece is done, shorter, or as it was; the
@@ -1156,6 +1185,7 @@ data_mover_dsa_new(const char *wq, enum future_notifier_type desired_notifier)
 	dmd->cc_flags = dmd->wq->block_on_fault ? MA_DSA_F_BOF : 0;
 	dmd->notifier = desired_notifier;
 	atomic_init(&dmd->wq_free, dmd->wq->size);
+	atomic_init(&dmd->wq_failed, 0);
 	atomic_init(&dmd->wseq, 0);
 	atomic_init(&dmd->stop, 0);
 	MA_ATOMIC_WORDS(&dmd->wq_free, sizeof(dmd->wq_free));

@@ -79,6 +79,7 @@ struct model {
 	unsigned sleepers; /* engines in the condition wait */
 	uint32_t inflight; /* accepted, record not yet written */
 	int stop, paused;
+	int failed; /* ma_dsa_model_fail() */
 	uint64_t submissions; /* for refuse_every */
 	uint64_t runs; /* descriptors run, for fault_every */
 	uintptr_t fault_page; /* a test's fault, 0: none */
@@ -122,7 +123,9 @@ model_submit(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc)
 	atomic_thread_fence(memory_order_seq_cst);
 	pthread_mutex_lock(&m->lock);
 	m->submissions++;
-	if (wq->mode == MA_DSA_SHARED && (m->count == wq->size ||
+	if (m->failed) {
+		ret = -1;
+	} else if (wq->mode == MA_DSA_SHARED && (m->count == wq->size ||
 			(m->refuse_every != 0 &&
 			m->submissions % m->refuse_every == 0))) {
 		m->stats.refused++;
@@ -702,6 +705,16 @@ ma_dsa_model_inject_status(struct ma_dsa_wq *wq, uint8_t status)
 
 	pthread_mutex_lock(&m->lock);
 	m->inject = status;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+ma_dsa_model_fail(struct ma_dsa_wq *wq)
+{
+	struct model *m = (struct model *)wq;
+
+	pthread_mutex_lock(&m->lock);
+	m->failed = 1;
 	pthread_mutex_unlock(&m->lock);
 }
 

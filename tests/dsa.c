@@ -1477,6 +1477,61 @@ START_TEST(test_runtime_device_word)
 }
 END_TEST
 
+/*
+ * A queue that fails for good (write(2) errors: the queue was disabled)
+ * loses nothing: what was not yet submitted is done on the CPU, before
+ * the first operation and half-way through one (a round on the device),
+ * for each queue mode, batches or not, each notifier.
+ */
+START_TEST(test_queue_failed)
+{
+	static const char *const cfgs[] = {
+		"emulated:max_transfer_size=4096",
+		"emulated:mode=shared,max_transfer_size=4096",
+		"emulated:max_transfer_size=4096,max_batch_size=0",
+	};
+	const char *cfg = cfgs[_i];
+	size_t n = 40 * MAXT + 17, shift = 3 * MAXT + 5;
+
+	for (int k = 0; k < 3; k++) {
+		struct data_mover_dsa *dmd = mover(cfg, notifiers[k]);
+		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+		struct runtime *r = runtime_new();
+		unsigned char *buf = malloc(n + shift), *want = malloc(n + shift);
+
+		ck_assert_ptr_nonnull(buf);
+		ck_assert_ptr_nonnull(want);
+		/* half-way: the first round is on the device when it fails */
+		fill_pattern(buf, n + shift, 9);
+		memcpy(want, buf, n + shift);
+		memmove(want + shift, want, n);
+		ma_dsa_model_pause(wq, 1);
+
+		struct vdm_operation_future f = vdm_memmove(
+			data_mover_dsa_get_vdm(dmd), buf + shift, buf, n, 0);
+		struct ma_dsa_model_stats st;
+
+		future_poll(FUTURE_AS_RUNNABLE(&f), NULL);
+		ma_dsa_model_stats(wq, &st);
+		ck_assert_uint_gt(st.submitted, 0);
+		ma_dsa_model_fail(wq);
+		ma_dsa_model_pause(wq, 0);
+		wait_future(k == 0 ? NULL : r, &f);
+		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+		ck_assert_int_eq(memcmp(buf, want, n + shift), 0);
+		/* then every operation: nothing reaches the device */
+		for (int kind = 0; kind < K_KINDS; kind++)
+			run_kind(dmd, k == 1 ? NULL : r, (enum kind)kind, n,
+				kind == K_MEMSET ? VDM_F_MEM_DURABLE : 0, 4);
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+		free(buf);
+		free(want);
+	}
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1511,6 +1566,7 @@ test_suite(void)
 	tcase_add_loop_test(faults, test_mover_faults, 0, 5);
 	tcase_add_loop_test(faults, test_mover_fault_places, 0, 2);
 	tcase_add_test(faults, test_invalid_status);
+	tcase_add_loop_test(faults, test_queue_failed, 0, 3);
 	tcase_set_timeout(faults, 300);
 	suite_add_tcase(s, faults);
 
