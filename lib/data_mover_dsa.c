@@ -144,6 +144,8 @@ struct data_mover_dsa {
 	int has_watcher;
 	_Atomic uint32_t wseq; /* futex word: new work or stop */
 	_Atomic int stop;
+
+	struct data_mover_dsa *reg_next, **reg_prev; /* movers, for fork */
 };
 
 /* The operation whose waker this thread is calling. */
@@ -1147,6 +1149,140 @@ wq_open(const char *wq)
 	return ma_dsa_wq_open(wq);
 }
 
+/*
+ * Fork. The child has only the thread that forked: the model's engines
+ * and the watcher are gone, and a real queue's file stays bound to the
+ * parent's address space (the device would write the parent's memory),
+ * so in the child every mover does its work on the CPU, as after a
+ * failed submission. The prepare handler takes every lock of every mover
+ * (none is inherited locked) and waits until the device wrote the record
+ * of each descriptor submitted, so that nothing is in flight in the
+ * child and no piece is half-done there. The child handler finishes
+ * every started operation on the CPU; one whose waker was being called
+ * is complete (the waker is not called again).
+ */
+static pthread_mutex_t movers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct data_mover_dsa *movers; /* under movers_lock */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* Waits for the records of the descriptors of o's round submitted. */
+static void
+round_quiesce(struct dsa_op *o)
+{
+	if (o->round == 0)
+		return;
+	if (o->batch) {
+		if (o->submitted != 0)
+			record_wait(&o->brec, o->expect_ns);
+		return;
+	}
+	for (unsigned i = 0; i < o->submitted; i++)
+		record_wait(slot_rec(o, i), o->expect_ns);
+}
+
+static void
+fork_prepare(void)
+{
+	pthread_mutex_lock(&movers_lock);
+	for (struct data_mover_dsa *d = movers; d != NULL; d = d->reg_next) {
+		pthread_mutex_lock(&d->pool_lock);
+		pthread_mutex_lock(&d->active_lock);
+		for (struct dsa_op *o = d->all; o != NULL; o = o->next_all) {
+			pthread_mutex_lock(&o->lock);
+			round_quiesce(o);
+		}
+	}
+}
+
+static void
+fork_parent(void)
+{
+	for (struct data_mover_dsa *d = movers; d != NULL; d = d->reg_next) {
+		for (struct dsa_op *o = d->all; o != NULL; o = o->next_all)
+			pthread_mutex_unlock(&o->lock);
+		pthread_mutex_unlock(&d->active_lock);
+		pthread_mutex_unlock(&d->pool_lock);
+	}
+	pthread_mutex_unlock(&movers_lock);
+}
+
+/* In the child: the mover works on the CPU, its operations finished. */
+static void
+mover_after_fork(struct data_mover_dsa *dmd)
+{
+	struct dsa_op *deleted = NULL;
+
+	atomic_store_explicit(&dmd->wq_failed, 1, memory_order_relaxed);
+	if (dmd->wq->after_fork != NULL)
+		dmd->wq->after_fork(dmd->wq);
+	dmd->has_watcher = 0; /* gone; nothing will wait in the device */
+	dmd->active = NULL;
+	for (struct dsa_op *o = dmd->all; o != NULL; o = o->next_all) {
+		uint32_t cur = atomic_load_explicit(&o->phase,
+			memory_order_relaxed);
+
+		pthread_mutex_unlock(&o->lock);
+		if ((cur & P_MASK) == P_RUN) {
+			while (drive(o) != D_DONE)
+				; /* (on the CPU: done in one call) */
+			op_end(o);
+		} else if ((cur & P_MASK) == P_WAKING) {
+			atomic_store_explicit(&o->phase, P_COMPLETE |
+				(cur & P_DELETED), memory_order_relaxed);
+			if (cur & P_DELETED) { /* deleted inside the waker */
+				o->next_active = deleted;
+				deleted = o;
+			}
+		}
+	}
+	pthread_mutex_unlock(&dmd->active_lock);
+	pthread_mutex_unlock(&dmd->pool_lock);
+	while (deleted != NULL) {
+		struct dsa_op *o = deleted;
+
+		deleted = o->next_active;
+		op_free(o);
+	}
+}
+
+static void
+fork_child(void)
+{
+	for (struct data_mover_dsa *d = movers; d != NULL; d = d->reg_next)
+		mover_after_fork(d);
+	pthread_mutex_unlock(&movers_lock);
+}
+
+static void
+atfork_register(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* Adds the mover to the process's list (see fork_prepare). */
+static void
+mover_register(struct data_mover_dsa *dmd)
+{
+	pthread_once(&atfork_once, atfork_register);
+	pthread_mutex_lock(&movers_lock);
+	dmd->reg_next = movers;
+	dmd->reg_prev = &movers;
+	if (movers != NULL)
+		movers->reg_prev = &dmd->reg_next;
+	movers = dmd;
+	pthread_mutex_unlock(&movers_lock);
+}
+
+static void
+mover_unregister(struct data_mover_dsa *dmd)
+{
+	pthread_mutex_lock(&movers_lock);
+	*dmd->reg_prev = dmd->reg_next;
+	if (dmd->reg_next != NULL)
+		dmd->reg_next->reg_prev = dmd->reg_prev;
+	pthread_mutex_unlock(&movers_lock);
+}
+
 MA_EXPORT struct data_mover_dsa *
 data_mover_dsa_new(const char *wq, enum future_notifier_type desired_notifier)
 {
@@ -1204,6 +1340,7 @@ data_mover_dsa_new(const char *wq, enum future_notifier_type desired_notifier)
 		}
 		dmd->has_watcher = 1;
 	}
+	mover_register(dmd);
 	return dmd;
 }
 
@@ -1218,6 +1355,7 @@ data_mover_dsa_delete(struct data_mover_dsa *dmd)
 {
 	if (dmd == NULL)
 		return;
+	mover_unregister(dmd);
 	if (dmd->has_watcher) {
 		/* release: against the watcher's acquire of stop */
 		atomic_store_explicit(&dmd->stop, 1, memory_order_release);

@@ -509,6 +509,22 @@ model_close(struct ma_dsa_wq *wq)
 	free(m);
 }
 
+/*
+ * In the child of a fork: the engines are gone (and may have held the
+ * lock at the fork), so the lock and condition start anew and close()
+ * joins nobody.
+ */
+static void
+model_after_fork(struct ma_dsa_wq *wq)
+{
+	struct model *m = (struct model *)wq;
+
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->work, NULL);
+	m->started = 0;
+	m->sleepers = 0;
+}
+
 /* Parses one number, whole, in [min, max]: 0 when it is one. */
 static int
 parse_num(const char *s, size_t len, uint64_t min, uint64_t max,
@@ -627,6 +643,7 @@ ma_dsa_model_open(const char *opts)
 		goto nomem_free;
 	m->wq.submit = model_submit;
 	m->wq.close = model_close;
+	m->wq.after_fork = model_after_fork;
 	m->wq.mode = (enum ma_dsa_mode)v[O_MODE];
 	m->wq.size = (uint32_t)v[O_WQ_SIZE];
 	m->wq.max_transfer_size = (uint32_t)v[O_MAX_XFER];

@@ -34,6 +34,7 @@
 #include "valgrind.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #if defined(__has_include)
@@ -1532,6 +1533,104 @@ START_TEST(test_queue_failed)
 }
 END_TEST
 
+/*
+ * ThreadSanitizer cannot follow a child that runs after a fork of a
+ * process with threads: test_fork is left out there (and under an
+ * emulator, where qemu-user aborts such a child).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_BUILD 1
+#endif
+#endif
+
+/* In the child: finishes f, runs one more copy; 1 when all is right. */
+static int
+fork_child_work(struct data_mover_dsa *dmd, struct runtime *r,
+	struct vdm_operation_future *f, const unsigned char *src,
+	unsigned char *dst, size_t n)
+{
+	struct vdm_operation_future g;
+
+	wait_future(r, f);
+	if (FUTURE_OUTPUT(f)->result != VDM_SUCCESS || memcmp(src, dst, n))
+		return 0;
+	memset(dst, 0, n);
+	g = vdm_memmove(data_mover_dsa_get_vdm(dmd), dst, (void *)src, n, 0);
+	wait_future(r, &g);
+	return FUTURE_OUTPUT(&g)->result == VDM_SUCCESS &&
+		memcmp(src, dst, n) == 0;
+}
+
+/*
+ * fork with an operation in flight on the device: in the child it
+ * completes, byte for byte, and so does a new one (on the CPU), for each
+ * notifier and queue mode; the mover is deleted there without a hang;
+ * in the parent the operation completes as usual.
+ */
+START_TEST(test_fork)
+{
+	static const char *const cfgs[] = {
+		"emulated:max_transfer_size=4096",
+		"emulated:mode=shared,max_transfer_size=4096,max_batch_size=0",
+	};
+	size_t n = 4 << 20;
+
+#ifdef TSAN_BUILD
+	printf("test_fork left out: ThreadSanitizer build\n");
+	return;
+#endif
+	if (getenv("MA_TEST_EXEC") != NULL && *getenv("MA_TEST_EXEC")) {
+		printf("test_fork left out: run under an emulator (%s)\n",
+			getenv("MA_TEST_EXEC"));
+		return;
+	}
+	for (int k = 0; k < 3; k++) {
+		struct data_mover_dsa *dmd = mover(cfgs[_i], notifiers[k]);
+		struct runtime *r = k == 0 ? NULL : runtime_new();
+		unsigned char *src = malloc(n), *dst = calloc(1, n);
+		struct future_notifier nf;
+		int status;
+
+		ck_assert_ptr_nonnull(src);
+		ck_assert_ptr_nonnull(dst);
+		fill_pattern(src, n, 11 + (unsigned)k);
+
+		struct vdm_operation_future f = vdm_memcpy(
+			data_mover_dsa_get_vdm(dmd), dst, src, n, 0);
+
+		poll_once(&f, &nf);
+		fflush(stdout);
+
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			alarm(60);
+
+			int ok = fork_child_work(dmd, r, &f, src, dst, n);
+
+			data_mover_dsa_delete(dmd);
+			_exit(ok ? 0 : 1);
+		}
+		wait_future(r, &f);
+		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+		ck_assert_int_eq(memcmp(src, dst, n), 0);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			"the child failed (status %#x, notifier %d)", status,
+			(int)notifiers[k]);
+		if (r != NULL)
+			runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+		free(src);
+		free(dst);
+	}
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1575,6 +1674,7 @@ test_suite(void)
 	tcase_add_test(queue, test_delete_in_flight);
 	tcase_add_test(queue, test_reentrant_waker);
 	tcase_add_test(queue, test_locking_waker);
+	tcase_add_loop_test(queue, test_fork, 0, 2);
 	tcase_set_timeout(queue, 300);
 	suite_add_tcase(s, queue);
 
