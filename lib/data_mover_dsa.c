@@ -1217,13 +1217,13 @@ mover_after_fork(struct data_mover_dsa *dmd)
 		dmd->wq->after_fork(dmd->wq);
 	dmd->has_watcher = 0; /* gone; nothing will wait in the device */
 	dmd->active = NULL;
+	/* the child's only thread holds every lock: the records are its own */
 	for (struct dsa_op *o = dmd->all; o != NULL; o = o->next_all) {
 		uint32_t cur = atomic_load_explicit(&o->phase,
 			memory_order_relaxed);
 
-		pthread_mutex_unlock(&o->lock);
 		if ((cur & P_MASK) == P_RUN) {
-			while (drive(o) != D_DONE)
+			while (drive_locked(o) != D_DONE)
 				; /* (on the CPU: done in one call) */
 			op_end(o);
 		} else if ((cur & P_MASK) == P_WAKING) {
@@ -1235,6 +1235,8 @@ mover_after_fork(struct data_mover_dsa *dmd)
 			}
 		}
 	}
+	for (struct dsa_op *o = dmd->all; o != NULL; o = o->next_all)
+		pthread_mutex_unlock(&o->lock);
 	pthread_mutex_unlock(&dmd->active_lock);
 	pthread_mutex_unlock(&dmd->pool_lock);
 	while (deleted != NULL) {

@@ -521,8 +521,10 @@ model_after_fork(struct ma_dsa_wq *wq)
 
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->work, NULL);
+	pthread_mutex_lock(&m->lock);
 	m->started = 0;
 	m->sleepers = 0;
+	pthread_mutex_unlock(&m->lock);
 }
 
 /* Parses one number, whole, in [min, max]: 0 when it is one. */
