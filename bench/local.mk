@@ -22,6 +22,12 @@ if HAVE_LIBPMEM
 bench_bench_CPPFLAGS += -DBENCH_LIBPMEM $(PMEM_CFLAGS)
 bench_bench_LDADD += $(PMEM_LIBS)
 endif
+# libuv, when configure found it: the reference of the tput group's
+# waiter CPU (only the benchmark links it, never the library)
+if HAVE_LIBUV
+bench_bench_CPPFLAGS += -DBENCH_LIBUV $(UV_CFLAGS)
+bench_bench_LDADD += $(UV_LIBS)
+endif
 CLEANFILES += bench/bench$(EXEEXT)
 
 # The DSA mover's figures, a program of their own (bench/dsa.c).

@@ -18,8 +18,11 @@
  * - tput (tput.c): 4 KiB copies on the threads mover (2 workers), 64
  *   futures at a time created and waited for with runtime_wait_multiple:
  *   ops/s at least those of plain 4 KiB copies on one thread (ratio >= 1);
- *   and the CPU the waiting thread used meanwhile, <= 0.39 cpu-s per
- *   wall-s;
+ *   and the CPU the waiting thread used meanwhile, in cpu-s per wall-s,
+ *   beside libuv's thread pool doing the same work (2 threads,
+ *   uv_queue_work, 64 at a time, uv_run in the waiting thread), measured
+ *   alternately with ours: ratio <= 1; without libuv (configure did not
+ *   find it: no -DBENCH_LIBUV) <= 0.39, and a line says so;
  * - idle (idle.c): CPU used by the thread waiting in runtime_wait for a
  *   copy that takes 50 ms (a memcpy_fn that sleeps first); <= 0.1 %;
  * - lat (lat.c): one 64-byte copy created and waited for with
