@@ -28,22 +28,24 @@ unsigned npass;
 unsigned nmiss;
 unsigned nna;
 
+/* Clock id's time in ns; 0 where the clock cannot be read. */
 static uint64_t
-ts_ns(const struct timespec *ts)
+clock_ns(clockid_t id)
 {
-	return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+	struct timespec ts;
+
+	if (clock_gettime(id, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t
 now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts_ns(&ts);
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
-void
+_Noreturn void
 die(const char *what)
 {
 	fprintf(stderr, "bench: %s: %s\n", what, strerror(errno));
@@ -253,10 +255,7 @@ fill(char *p, size_t n, unsigned seed)
 uint64_t
 thread_cpu_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts_ns(&ts);
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* Sorts v in place; returns the element of rank ceil(p * n) (p in 0..1). */
@@ -358,11 +357,10 @@ uint64_t
 other_thread_cpu_ns(pthread_t t)
 {
 	clockid_t id;
-	struct timespec ts;
+	uint64_t ns;
 
-	if (pthread_getcpuclockid(t, &id) != 0 ||
-			clock_gettime(id, &ts) != 0)
+	if (pthread_getcpuclockid(t, &id) != 0 || (ns = clock_ns(id)) == 0)
 		die("thread CPU clock");
-	return ts_ns(&ts);
+	return ns;
 }
 

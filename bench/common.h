@@ -63,7 +63,7 @@ uint64_t thread_cpu_ns(void);
 uint64_t other_thread_cpu_ns(pthread_t t);
 
 /* Prints "bench: what: strerror(errno)" and exits 1. */
-void die(const char *what);
+_Noreturn void die(const char *what);
 /* n bytes (rounded up to pages), page-aligned; never NULL. */
 void *xalloc(size_t n);
 
