@@ -49,6 +49,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@
 #include "dsa_mover.h"
 #include "movers.h"
 #include "fault.h"
+#include "fork.h"
 #include "internal.h"
 #include "mem_ops.h"
 #include "park.h"
@@ -145,7 +147,7 @@ struct data_mover_dsa {
 	_Atomic uint32_t wseq; /* futex word: new work or stop */
 	_Atomic int stop;
 
-	struct data_mover_dsa *reg_next, **reg_prev; /* movers, for fork */
+	struct ma_fork_node fork; /* its fork handlers (fork.h) */
 };
 
 /* The operation whose waker this thread is calling. */
@@ -1161,9 +1163,10 @@ wq_open(const char *wq)
  * every started operation on the CPU; one whose waker was being called
  * is complete (the waker is not called again).
  */
-static pthread_mutex_t movers_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct data_mover_dsa *movers; /* under movers_lock */
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* The fork node's container. */
+#define FORK_MOVER(node) ((struct data_mover_dsa *)(void *) \
+	((char *)(node) - offsetof(struct data_mover_dsa, fork)))
 
 /* Waits for the records of the descriptors of o's round submitted. */
 static void
@@ -1181,35 +1184,34 @@ round_quiesce(struct dsa_op *o)
 }
 
 static void
-fork_prepare(void)
+fork_prepare(struct ma_fork_node *node)
 {
-	pthread_mutex_lock(&movers_lock);
-	for (struct data_mover_dsa *d = movers; d != NULL; d = d->reg_next) {
-		pthread_mutex_lock(&d->pool_lock);
-		pthread_mutex_lock(&d->active_lock);
-		for (struct dsa_op *o = d->all; o != NULL; o = o->next_all) {
-			pthread_mutex_lock(&o->lock);
-			round_quiesce(o);
-		}
+	struct data_mover_dsa *d = FORK_MOVER(node);
+
+	pthread_mutex_lock(&d->pool_lock);
+	pthread_mutex_lock(&d->active_lock);
+	for (struct dsa_op *o = d->all; o != NULL; o = o->next_all) {
+		pthread_mutex_lock(&o->lock);
+		round_quiesce(o);
 	}
 }
 
 static void
-fork_parent(void)
+fork_parent(struct ma_fork_node *node)
 {
-	for (struct data_mover_dsa *d = movers; d != NULL; d = d->reg_next) {
-		for (struct dsa_op *o = d->all; o != NULL; o = o->next_all)
-			pthread_mutex_unlock(&o->lock);
-		pthread_mutex_unlock(&d->active_lock);
-		pthread_mutex_unlock(&d->pool_lock);
-	}
-	pthread_mutex_unlock(&movers_lock);
+	struct data_mover_dsa *d = FORK_MOVER(node);
+
+	for (struct dsa_op *o = d->all; o != NULL; o = o->next_all)
+		pthread_mutex_unlock(&o->lock);
+	pthread_mutex_unlock(&d->active_lock);
+	pthread_mutex_unlock(&d->pool_lock);
 }
 
 /* In the child: the mover works on the CPU, its operations finished. */
 static void
-mover_after_fork(struct data_mover_dsa *dmd)
+fork_child(struct ma_fork_node *node)
 {
+	struct data_mover_dsa *dmd = FORK_MOVER(node);
 	struct dsa_op *deleted = NULL;
 
 	atomic_store_explicit(&dmd->wq_failed, 1, memory_order_relaxed);
@@ -1247,42 +1249,14 @@ mover_after_fork(struct data_mover_dsa *dmd)
 	}
 }
 
-static void
-fork_child(void)
-{
-	for (struct data_mover_dsa *d = movers; d != NULL; d = d->reg_next)
-		mover_after_fork(d);
-	pthread_mutex_unlock(&movers_lock);
-}
-
-static void
-atfork_register(void)
-{
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
-}
-
-/* Adds the mover to the process's list (see fork_prepare). */
+/* Adds the mover to those the fork handlers see (fork.h). */
 static void
 mover_register(struct data_mover_dsa *dmd)
 {
-	pthread_once(&atfork_once, atfork_register);
-	pthread_mutex_lock(&movers_lock);
-	dmd->reg_next = movers;
-	dmd->reg_prev = &movers;
-	if (movers != NULL)
-		movers->reg_prev = &dmd->reg_next;
-	movers = dmd;
-	pthread_mutex_unlock(&movers_lock);
-}
-
-static void
-mover_unregister(struct data_mover_dsa *dmd)
-{
-	pthread_mutex_lock(&movers_lock);
-	*dmd->reg_prev = dmd->reg_next;
-	if (dmd->reg_next != NULL)
-		dmd->reg_next->reg_prev = dmd->reg_prev;
-	pthread_mutex_unlock(&movers_lock);
+	dmd->fork.prepare = fork_prepare;
+	dmd->fork.parent = fork_parent;
+	dmd->fork.child = fork_child;
+	ma_fork_register(&dmd->fork);
 }
 
 MA_EXPORT struct data_mover_dsa *
@@ -1357,7 +1331,7 @@ data_mover_dsa_delete(struct data_mover_dsa *dmd)
 {
 	if (dmd == NULL)
 		return;
-	mover_unregister(dmd);
+	ma_fork_unregister(&dmd->fork);
 	if (dmd->has_watcher) {
 		/* release: against the watcher's acquire of stop */
 		atomic_store_explicit(&dmd->stop, 1, memory_order_release);
