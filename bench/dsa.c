@@ -27,44 +27,17 @@
 #include <string.h>
 #include <time.h>
 
-#include <libminiasync.h>
-
-static uint64_t
-now_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
-
-/* A copy through a pointer the compiler cannot see through. */
-static void *(*volatile copy_fn)(void *, const void *, size_t) = memcpy;
+#include "common.h"
 
 /* ns per plain memcpy of n bytes. */
 static double
 memcpy_ns(void *dst, const void *src, size_t n, unsigned iters)
 {
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	uint64_t t0 = now_ns();
 
 	for (unsigned i = 0; i < iters; i++)
-		copy_fn(dst, src, n);
-	return (double)(now_ns(CLOCK_MONOTONIC) - t0) / iters;
+		plain_memcpy(dst, src, n);
+	return (double)(now_ns() - t0) / iters;
 }
 
 /* One future at a time, busy polled: wall and CPU ns per operation. */
@@ -73,8 +46,8 @@ one_at_a_time(struct vdm *vdm, size_t n, unsigned iters, double *wall,
 	double *cpu)
 {
 	static char src[4 << 20], dst[4 << 20];
-	uint64_t w0 = now_ns(CLOCK_MONOTONIC);
-	uint64_t c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+	uint64_t w0 = now_ns();
+	uint64_t c0 = thread_cpu_ns();
 
 	for (unsigned i = 0; i < iters; i++) {
 		struct vdm_operation_future f = vdm_memcpy(vdm, dst, src, n,
@@ -82,36 +55,19 @@ one_at_a_time(struct vdm *vdm, size_t n, unsigned iters, double *wall,
 
 		FUTURE_BUSY_POLL(&f);
 	}
-	*wall = (double)(now_ns(CLOCK_MONOTONIC) - w0) / iters;
-	*cpu = (double)(now_ns(CLOCK_THREAD_CPUTIME_ID) - c0) / iters;
+	*wall = (double)(now_ns() - w0) / iters;
+	*cpu = (double)(thread_cpu_ns() - c0) / iters;
 }
 
-#define INFLIGHT 64
-
-/* Operations a second with INFLIGHT futures of n bytes at once. */
+/* Operations a second, INFLIGHT 4 KiB copies at a time. */
 static double
-in_flight(struct vdm *vdm, struct runtime *r, size_t n, unsigned batches,
+in_flight(struct vdm *vdm, struct runtime *r, unsigned batches,
 	double *cpu_per_s)
 {
-	static char src[INFLIGHT][4096], dst[INFLIGHT][4096];
-	struct vdm_operation_future f[INFLIGHT];
-	struct future *fp[INFLIGHT];
-	uint64_t w0 = now_ns(CLOCK_MONOTONIC);
-	uint64_t c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+	static char src[INFLIGHT * 4096], dst[INFLIGHT * 4096];
 
-	for (unsigned b = 0; b < batches; b++) {
-		for (int i = 0; i < INFLIGHT; i++) {
-			f[i] = vdm_memcpy(vdm, dst[i], src[i], n, 0);
-			fp[i] = FUTURE_AS_RUNNABLE(&f[i]);
-		}
-		runtime_wait_multiple(r, fp, INFLIGHT);
-	}
-
-	double secs = (double)(now_ns(CLOCK_MONOTONIC) - w0) / 1e9;
-
-	*cpu_per_s = (double)(now_ns(CLOCK_THREAD_CPUTIME_ID) - c0) / 1e9 /
-		secs;
-	return batches * (double)INFLIGHT / secs;
+	return 1e6 * inflight_mops(r, vdm, dst, src, 4096, batches,
+		cpu_per_s);
 }
 
 static void
@@ -141,10 +97,10 @@ model_figures(int rounds)
 		one_at_a_time(data_mover_threads_get_vdm(thr), 64, 20000,
 			&tw[i], &tc[i]);
 		mc[i] = memcpy_ns(b, a, 64, 1000000);
-		d64[i] = in_flight(data_mover_dsa_get_vdm(dsaw), r, 4096, 200,
+		d64[i] = in_flight(data_mover_dsa_get_vdm(dsaw), r, 200,
 			&d64c[i]);
-		t64[i] = in_flight(data_mover_threads_get_vdm(thrw), r, 4096,
-			200, &t64c[i]);
+		t64[i] = in_flight(data_mover_threads_get_vdm(thrw), r, 200,
+			&t64c[i]);
 		m4k[i] = 1e9 / memcpy_ns(b, a, 4096, 100000);
 	}
 	printf("model-op  64 B memcpy, one at a time, busy poll (ns/op, "
@@ -198,8 +154,8 @@ real_figures(int rounds)
 				n, 200, &lat[i], &c);
 			mlat[i] = memcpy_ns(b, a, n, 200);
 
-			uint64_t w0 = now_ns(CLOCK_MONOTONIC);
-			uint64_t c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+			uint64_t w0 = now_ns();
+			uint64_t c0 = thread_cpu_ns();
 			struct vdm_operation_future f[16];
 			struct future *fp[16];
 
@@ -211,11 +167,11 @@ real_figures(int rounds)
 			}
 			runtime_wait_multiple(r, fp, 16);
 
-			double s = (double)(now_ns(CLOCK_MONOTONIC) - w0) /
+			double s = (double)(now_ns() - w0) /
 				1e9;
 
 			thr[i] = 16.0 * (double)n / s / 1e9;
-			cpu[i] = (double)(now_ns(CLOCK_THREAD_CPUTIME_ID) -
+			cpu[i] = (double)(thread_cpu_ns() -
 				c0) / 1e9 / s;
 		}
 		double ml = median(mlat, rounds);

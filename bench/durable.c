@@ -25,23 +25,19 @@
 
 #define _GNU_SOURCE
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #ifdef BENCH_LIBPMEM
 #include <libpmem.h>
 #endif
 
-#include "durable.h"
+#include "common.h"
 
 #define KIB ((size_t)1 << 10)
 #define MIB ((size_t)1 << 20)
 #define WINDOW (64 * MIB) /* the destinations walk through this */
 #define BATCH (64 * MIB) /* bytes written per timing, at least one op */
-#define MAX_REPS 1000
 
 enum op { OP_COPY, OP_MOVE_UP, OP_MOVE_DOWN, OP_SET, OP_FLUSH, OPS };
 
@@ -74,34 +70,6 @@ static void *(*volatile plain_memmove)(void *, const void *, size_t) =
 	memmove;
 #endif
 static void *(*volatile plain_memset)(void *, int, size_t) = memset;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a;
-	double y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(const double *v, unsigned n)
-{
-	double s[MAX_REPS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
 
 static void
 run_future(struct vdm_operation_future *f)
@@ -278,8 +246,7 @@ batch_ns(enum who who, enum op op, size_t n)
 }
 
 static void
-print_row(enum op op, size_t n, const double t[WHO][MAX_REPS],
-	unsigned reps, unsigned *npass, unsigned *nmiss)
+print_row(enum op op, size_t n, const double t[WHO][MAX_REPS])
 {
 	double ratio[2][MAX_REPS];
 	char size[32];
@@ -309,9 +276,9 @@ print_row(enum op op, size_t n, const double t[WHO][MAX_REPS],
 		}
 		printf(" %6.2f %-4s", q, pass ? "PASS" : "MISS");
 		if (pass)
-			++*npass;
+			npass++;
 		else
-			++*nmiss;
+			nmiss++;
 	}
 #ifdef BENCH_LIBPMEM
 	for (unsigned r = 0; r < reps; r++)
@@ -323,11 +290,11 @@ print_row(enum op op, size_t n, const double t[WHO][MAX_REPS],
 }
 
 void
-bench_durable(struct vdm *v, unsigned reps, int verbose, unsigned *npass,
-	unsigned *nmiss)
+bench_durable(struct runtime *r, struct vdm *v)
 {
 	static double t[WHO][MAX_REPS];
 
+	(void)r;
 	vdm = v;
 	if (!vdm_is_supported(vdm, VDM_F_MEM_DURABLE)) {
 		printf("\ndurable: n/a (the mover does not offer "
@@ -336,12 +303,8 @@ bench_durable(struct vdm *v, unsigned reps, int verbose, unsigned *npass,
 	}
 	size_t area_size = 2 * 128 * MIB;
 
-	src_area = aligned_alloc(4096, area_size);
-	dst_area = aligned_alloc(4096, area_size);
-	if (src_area == NULL || dst_area == NULL) {
-		fprintf(stderr, "bench: durable: out of memory\n");
-		exit(1);
-	}
+	src_area = xalloc(area_size);
+	dst_area = xalloc(area_size);
 	memset(src_area, 0x11, area_size);
 	memset(dst_area, 0x22, area_size);
 
@@ -382,8 +345,7 @@ bench_durable(struct vdm *v, unsigned reps, int verbose, unsigned *npass,
 		if (op == OP_FLUSH)
 			for (unsigned r = 0; r < reps; r++)
 				t[OURS_NC][r] = t[OURS][r];
-		print_row(op, n, (const double (*)[MAX_REPS])t, reps, npass,
-			nmiss);
+		print_row(op, n, (const double (*)[MAX_REPS])t);
 		if (verbose) {
 			fprintf(stderr, "durable %s %zu:", op_names[op], n);
 			for (unsigned r = 0; r < reps; r++)

@@ -49,6 +49,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@
 #include "dsa_mover.h"
 #include "movers.h"
 #include "fault.h"
+#include "fork.h"
 #include "internal.h"
 #include "mem_ops.h"
 #include "park.h"
@@ -75,10 +77,6 @@
 #define FAULT_RESUBMITS 3 /* faults of one piece before the CPU does it */
 #define SUBMIT_TRIES 8 /* refused submissions retried within a poll */
 #define LATENCY_NS 2000 /* the device's fixed cost of a descriptor */
-#define SLEEP_AHEAD_NS 30000 /* sleep when the end is further than this */
-#define WAKE_EARLY_NS 10000 /* and wake up this long before it */
-#define SPIN_NS 20000 /* then spin this long */
-#define LATE_SLEEP_MAX_NS 200000 /* back-off sleeps of a late round */
 
 /* Phases of an operation, in the low bits of its phase word. */
 #define P_NEW 0 /* taken by op_new */
@@ -136,6 +134,7 @@ struct data_mover_dsa {
 	uint32_t cc_flags; /* MA_DSA_F_BOF where the queue allows it */
 	int drdbk; /* the device reads destinations back */
 	_Atomic uint32_t wq_free; /* dedicated entries not held */
+	_Atomic int wq_failed; /* a submission failed for good: CPU only */
 
 	pthread_mutex_t pool_lock; /* guards all and free */
 	struct dsa_op *all, *free;
@@ -147,6 +146,8 @@ struct data_mover_dsa {
 	int has_watcher;
 	_Atomic uint32_t wseq; /* futex word: new work or stop */
 	_Atomic int stop;
+
+	struct ma_fork_node fork; /* its fork handlers (fork.h) */
 };
 
 /* The operation whose waker this thread is calling. */
@@ -337,6 +338,35 @@ round_build(struct dsa_op *o)
 	return n;
 }
 
+/* Does the rest of slot i on the CPU. */
+static void
+slot_cpu(struct dsa_op *o, unsigned i)
+{
+	struct slot *sl = &o->slot[i];
+
+	ma_op_run(&ma_mem_fns_lib, &o->op, sl->off, sl->len);
+	sl->len = 0;
+}
+
+/*
+ * Does descriptor i of the round (the batch: every member) on the CPU
+ * and writes its record(s) as the device would: for a queue that failed.
+ */
+static void
+desc_cpu(struct dsa_op *o, unsigned i)
+{
+	unsigned from = o->batch ? 0 : i, to = o->batch ? o->round : i + 1;
+
+	for (unsigned k = from; k < to; k++) {
+		slot_cpu(o, k);
+		__atomic_store_n(&slot_rec(o, k)->status, MA_DSA_S_SUCCESS,
+			__ATOMIC_RELEASE);
+	}
+	if (o->batch)
+		__atomic_store_n(&o->brec.status, MA_DSA_S_SUCCESS,
+			__ATOMIC_RELEASE);
+}
+
 /* Holds k entries of a dedicated queue; 0 when it cannot now. */
 static int
 entries_hold(struct data_mover_dsa *dmd, unsigned k)
@@ -365,24 +395,28 @@ static int
 submit(struct data_mover_dsa *dmd, const struct ma_dsa_desc *d)
 {
 	struct ma_dsa_wq *wq = dmd->wq;
+	int r;
 
+	/* relaxed: a hint; a late reader only tries the queue once more */
+	if (atomic_load_explicit(&dmd->wq_failed, memory_order_relaxed))
+		return -1;
 	if (wq->mode == MA_DSA_DEDICATED) {
 		if (!entries_hold(dmd, 1))
 			return 1;
-		if (wq->submit(wq, d) != 0) {
-			/* write(2) failed: not queued, tried again later */
+		r = wq->submit(wq, d);
+		if (r != 0) /* write(2) failed: not queued */
 			entries_release(dmd, 1);
-			return 1;
+	} else {
+		for (unsigned t = 0; (r = wq->submit(wq, d)) > 0 &&
+				t < SUBMIT_TRIES; t++) {
+			for (unsigned p = 0; p < (1u << t); p++)
+				ma_cpu_relax();
 		}
-		return 0;
 	}
-	for (unsigned t = 0; t < SUBMIT_TRIES; t++) {
-		if (wq->submit(wq, d) == 0)
-			return 0;
-		for (unsigned p = 0; p < (1u << t); p++)
-			ma_cpu_relax();
-	}
-	return 1;
+	if (r < 0)
+		atomic_store_explicit(&dmd->wq_failed, 1,
+			memory_order_relaxed);
+	return r;
 }
 
 /* The record of the round's descriptor i (the batch's: only i = 0). */
@@ -443,9 +477,13 @@ round_submit(struct dsa_op *o)
 		const struct ma_dsa_desc *d = o->batch ? &o->desc :
 			slot_desc(o, o->submitted);
 
-		if (submit(dmd, d) != 0)
+		int r = submit(dmd, d);
+
+		if (r > 0)
 			return 0;
-		if (dmd->wq->mode == MA_DSA_DEDICATED)
+		if (r < 0)
+			desc_cpu(o, o->submitted); /* the queue failed */
+		else if (dmd->wq->mode == MA_DSA_DEDICATED)
 			o->held |= 1u << o->submitted;
 		o->submitted++;
 	}
@@ -495,15 +533,6 @@ page_touch(uint64_t fault_addr, const char *lo, size_t len, int write)
 		(void)*(volatile const unsigned char *)at;
 }
 
-/* Does the rest of slot i on the CPU. */
-static void
-slot_cpu(struct dsa_op *o, unsigned i)
-{
-	struct slot *sl = &o->slot[i];
-
-	ma_op_run(&ma_mem_fns_lib, &o->op, sl->off, sl->len);
-	sl->len = 0;
-}
 
 /*
  * The round is over: each piece is done, shorter, or as it was; the
@@ -618,19 +647,21 @@ record_wait(const struct ma_dsa_record *r, uint64_t expect_ns)
 {
 	struct ma_spin spin;
 	uint64_t now = ma_now_ns();
-	uint64_t sleep_ns = 1000;
+	uint64_t sleep_ns = MA_DEVICE_BACKOFF_MIN_NS;
 
-	if (expect_ns > now + SLEEP_AHEAD_NS) {
-		uint64_t ns = expect_ns - now - WAKE_EARLY_NS;
+	if (expect_ns > now + MA_DEVICE_SLEEP_AHEAD_NS) {
+		uint64_t ns = expect_ns - now - MA_DEVICE_WAKE_EARLY_NS;
 		struct timespec ts = {
 			.tv_sec = (time_t)(ns / 1000000000u),
 			.tv_nsec = (long)(ns % 1000000000u),
 		};
 
 		nanosleep(&ts, NULL);
+		now = ma_now_ns();
 	}
-	for (;;) {
-		for (ma_spin_begin(&spin); ma_spin_step(&spin, SPIN_NS);) {
+	for (uint64_t spin_ns = ma_device_spin_ns(expect_ns, now);;
+			spin_ns = MA_DEVICE_SPIN_NS) {
+		for (ma_spin_begin(&spin); ma_spin_step(&spin, spin_ns);) {
 			if (ma_dsa_record_status(r) != 0)
 				return;
 #if defined(__x86_64__)
@@ -657,7 +688,7 @@ record_wait(const struct ma_dsa_record *r, uint64_t expect_ns)
 		struct timespec ts = { 0, (long)sleep_ns };
 
 		nanosleep(&ts, NULL);
-		if (sleep_ns < LATE_SLEEP_MAX_NS)
+		if (sleep_ns < MA_DEVICE_BACKOFF_MAX_NS)
 			sleep_ns *= 2;
 	}
 }
@@ -870,6 +901,10 @@ ma_dsa_poll(void *data, struct future_notifier *n)
 			n->notifier_used = FUTURE_NOTIFIER_POLLER;
 			n->poller.ptr_to_monitor =
 				(uint64_t *)(void *)round_word(o);
+			/* the device's word, due at the round's end */
+			ma_promised.word = n->poller.ptr_to_monitor;
+			ma_promised.due_ns = o->expect_ns != 0 ?
+				o->expect_ns : 1;
 		}
 		return FUTURE_STATE_RUNNING;
 	}
@@ -973,7 +1008,7 @@ static void *
 watcher_main(void *arg)
 {
 	struct data_mover_dsa *dmd = arg;
-	uint64_t late_ns = 1000;
+	uint64_t late_ns = MA_DEVICE_BACKOFF_MIN_NS;
 
 	for (;;) {
 		/* acquire: the operations pushed before the bump */
@@ -1023,7 +1058,7 @@ watcher_main(void *arg)
 			watcher_complete(o);
 		}
 		if (progress)
-			late_ns = 1000;
+			late_ns = MA_DEVICE_BACKOFF_MIN_NS;
 		if (keep == NULL) {
 			if (atomic_load_explicit(&dmd->stop,
 					memory_order_acquire))
@@ -1036,9 +1071,11 @@ watcher_main(void *arg)
 		struct timespec ts = { 0, 0 };
 
 		if (first != NULL && !pending &&
-				first->expect_ns > now + SLEEP_AHEAD_NS) {
+				first->expect_ns > now +
+				MA_DEVICE_SLEEP_AHEAD_NS) {
 			/* long work: sleep until shortly before its end */
-			uint64_t ns = first->expect_ns - now - WAKE_EARLY_NS;
+			uint64_t ns = first->expect_ns - now -
+				MA_DEVICE_WAKE_EARLY_NS;
 
 			ts.tv_sec = (time_t)(ns / 1000000000u);
 			ts.tv_nsec = (long)(ns % 1000000000u);
@@ -1049,8 +1086,11 @@ watcher_main(void *arg)
 			struct ma_spin spin;
 
 			/* near its end: watch its word a little while */
+			uint64_t spin_ns = ma_device_spin_ns(
+				first->expect_ns, now);
+
 			for (ma_spin_begin(&spin);
-					ma_spin_step(&spin, SPIN_NS);) {
+					ma_spin_step(&spin, spin_ns);) {
 				if (ma_dsa_record_status(round_word(first)) ||
 						atomic_load_explicit(&dmd->wseq,
 						memory_order_relaxed) != seen)
@@ -1064,7 +1104,7 @@ watcher_main(void *arg)
 		/* late, or the queue is full: back off */
 		ts.tv_nsec = (long)late_ns;
 		ma_park_wait((const uint32_t *)&dmd->wseq, seen, &ts);
-		if (late_ns < LATE_SLEEP_MAX_NS)
+		if (late_ns < MA_DEVICE_BACKOFF_MAX_NS)
 			late_ns *= 2;
 	}
 	return NULL;
@@ -1111,6 +1151,114 @@ wq_open(const char *wq)
 	return ma_dsa_wq_open(wq);
 }
 
+/*
+ * Fork. The child has only the thread that forked: the model's engines
+ * and the watcher are gone, and a real queue's file stays bound to the
+ * parent's address space (the device would write the parent's memory),
+ * so in the child every mover does its work on the CPU, as after a
+ * failed submission. The prepare handler takes every lock of every mover
+ * (none is inherited locked) and waits until the device wrote the record
+ * of each descriptor submitted, so that nothing is in flight in the
+ * child and no piece is half-done there. The child handler finishes
+ * every started operation on the CPU; one whose waker was being called
+ * is complete (the waker is not called again).
+ */
+
+/* The fork node's container. */
+#define FORK_MOVER(node) ((struct data_mover_dsa *)(void *) \
+	((char *)(node) - offsetof(struct data_mover_dsa, fork)))
+
+/* Waits for the records of the descriptors of o's round submitted. */
+static void
+round_quiesce(struct dsa_op *o)
+{
+	if (o->round == 0)
+		return;
+	if (o->batch) {
+		if (o->submitted != 0)
+			record_wait(&o->brec, o->expect_ns);
+		return;
+	}
+	for (unsigned i = 0; i < o->submitted; i++)
+		record_wait(slot_rec(o, i), o->expect_ns);
+}
+
+static void
+fork_prepare(struct ma_fork_node *node)
+{
+	struct data_mover_dsa *d = FORK_MOVER(node);
+
+	pthread_mutex_lock(&d->pool_lock);
+	pthread_mutex_lock(&d->active_lock);
+	for (struct dsa_op *o = d->all; o != NULL; o = o->next_all) {
+		pthread_mutex_lock(&o->lock);
+		round_quiesce(o);
+	}
+}
+
+static void
+fork_parent(struct ma_fork_node *node)
+{
+	struct data_mover_dsa *d = FORK_MOVER(node);
+
+	for (struct dsa_op *o = d->all; o != NULL; o = o->next_all)
+		pthread_mutex_unlock(&o->lock);
+	pthread_mutex_unlock(&d->active_lock);
+	pthread_mutex_unlock(&d->pool_lock);
+}
+
+/* In the child: the mover works on the CPU, its operations finished. */
+static void
+fork_child(struct ma_fork_node *node)
+{
+	struct data_mover_dsa *dmd = FORK_MOVER(node);
+	struct dsa_op *deleted = NULL;
+
+	atomic_store_explicit(&dmd->wq_failed, 1, memory_order_relaxed);
+	if (dmd->wq->after_fork != NULL)
+		dmd->wq->after_fork(dmd->wq);
+	dmd->has_watcher = 0; /* gone; nothing will wait in the device */
+	dmd->active = NULL;
+	/* the child's only thread holds every lock: the records are its own */
+	for (struct dsa_op *o = dmd->all; o != NULL; o = o->next_all) {
+		uint32_t cur = atomic_load_explicit(&o->phase,
+			memory_order_relaxed);
+
+		if ((cur & P_MASK) == P_RUN) {
+			while (drive_locked(o) != D_DONE)
+				; /* (on the CPU: done in one call) */
+			op_end(o);
+		} else if ((cur & P_MASK) == P_WAKING) {
+			atomic_store_explicit(&o->phase, P_COMPLETE |
+				(cur & P_DELETED), memory_order_relaxed);
+			if (cur & P_DELETED) { /* deleted inside the waker */
+				o->next_active = deleted;
+				deleted = o;
+			}
+		}
+	}
+	for (struct dsa_op *o = dmd->all; o != NULL; o = o->next_all)
+		pthread_mutex_unlock(&o->lock);
+	pthread_mutex_unlock(&dmd->active_lock);
+	pthread_mutex_unlock(&dmd->pool_lock);
+	while (deleted != NULL) {
+		struct dsa_op *o = deleted;
+
+		deleted = o->next_active;
+		op_free(o);
+	}
+}
+
+/* Adds the mover to those the fork handlers see (fork.h). */
+static void
+mover_register(struct data_mover_dsa *dmd)
+{
+	dmd->fork.prepare = fork_prepare;
+	dmd->fork.parent = fork_parent;
+	dmd->fork.child = fork_child;
+	ma_fork_register(&dmd->fork);
+}
+
 MA_EXPORT struct data_mover_dsa *
 data_mover_dsa_new(const char *wq, enum future_notifier_type desired_notifier)
 {
@@ -1149,6 +1297,7 @@ data_mover_dsa_new(const char *wq, enum future_notifier_type desired_notifier)
 	dmd->cc_flags = dmd->wq->block_on_fault ? MA_DSA_F_BOF : 0;
 	dmd->notifier = desired_notifier;
 	atomic_init(&dmd->wq_free, dmd->wq->size);
+	atomic_init(&dmd->wq_failed, 0);
 	atomic_init(&dmd->wseq, 0);
 	atomic_init(&dmd->stop, 0);
 	MA_ATOMIC_WORDS(&dmd->wq_free, sizeof(dmd->wq_free));
@@ -1167,6 +1316,7 @@ data_mover_dsa_new(const char *wq, enum future_notifier_type desired_notifier)
 		}
 		dmd->has_watcher = 1;
 	}
+	mover_register(dmd);
 	return dmd;
 }
 
@@ -1181,6 +1331,7 @@ data_mover_dsa_delete(struct data_mover_dsa *dmd)
 {
 	if (dmd == NULL)
 		return;
+	ma_fork_unregister(&dmd->fork);
 	if (dmd->has_watcher) {
 		/* release: against the watcher's acquire of stop */
 		atomic_store_explicit(&dmd->stop, 1, memory_order_release);

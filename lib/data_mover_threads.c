@@ -66,12 +66,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "arena.h"
 #include "fault.h"
+#include "fork.h"
 #include "internal.h"
 #include "mem_ops.h"
 #include "movers.h"
@@ -150,9 +152,7 @@ struct data_mover_threads {
 	_Atomic uint32_t spinning; /* idle workers still spinning */
 	_Atomic int stop; /* delete: finish the queue, then exit */
 
-	/* the movers of the process, for fork (under movers_lock) */
-	struct data_mover_threads *reg_next;
-	struct data_mover_threads **reg_prev;
+	struct ma_fork_node fork; /* its fork handlers (fork.h) */
 };
 
 /* The bytes of a job's atomic words from 'done' on. */
@@ -295,7 +295,9 @@ promise_poller(struct job *job, struct future_notifier *n)
 {
 	n->notifier_used = FUTURE_NOTIFIER_POLLER;
 	n->poller.ptr_to_monitor = (uint64_t *)&job->done;
-	ma_signalled_word = n->poller.ptr_to_monitor; /* ours: signalled */
+	/* ours: signalled */
+	ma_promised.word = n->poller.ptr_to_monitor;
+	ma_promised.due_ns = 0;
 }
 
 /*
@@ -938,30 +940,26 @@ mover_destroy(struct data_mover_threads *dmt, size_t nstarted)
  * complete; then it starts the workers again. The prepare handler takes
  * the movers' locks, so that none is inherited locked.
  */
-static pthread_mutex_t movers_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct data_mover_threads *movers; /* under movers_lock */
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* The fork node's container. */
+#define FORK_MOVER(node) ((struct data_mover_threads *)(void *) \
+	((char *)(node) - offsetof(struct data_mover_threads, fork)))
 
 static void
-fork_prepare(void)
+fork_prepare(struct ma_fork_node *node)
 {
-	pthread_mutex_lock(&movers_lock);
-	for (struct data_mover_threads *d = movers; d != NULL;
-			d = d->reg_next) {
-		pthread_mutex_lock(&d->jobs.grow_lock);
-		pthread_mutex_lock(&d->big_lock);
-	}
+	struct data_mover_threads *d = FORK_MOVER(node);
+
+	pthread_mutex_lock(&d->jobs.grow_lock);
+	pthread_mutex_lock(&d->big_lock);
 }
 
 static void
-fork_parent(void)
+fork_parent(struct ma_fork_node *node)
 {
-	for (struct data_mover_threads *d = movers; d != NULL;
-			d = d->reg_next) {
-		pthread_mutex_unlock(&d->big_lock);
-		pthread_mutex_unlock(&d->jobs.grow_lock);
-	}
-	pthread_mutex_unlock(&movers_lock);
+	struct data_mover_threads *d = FORK_MOVER(node);
+
+	pthread_mutex_unlock(&d->big_lock);
+	pthread_mutex_unlock(&d->jobs.grow_lock);
 }
 
 /* Queues a job again, in the child, as op_start queued it. */
@@ -1030,42 +1028,19 @@ mover_after_fork(struct data_mover_threads *dmt)
 }
 
 static void
-fork_child(void)
+fork_child(struct ma_fork_node *node)
 {
-	for (struct data_mover_threads *d = movers; d != NULL;
-			d = d->reg_next)
-		mover_after_fork(d);
-	pthread_mutex_unlock(&movers_lock);
+	mover_after_fork(FORK_MOVER(node));
 }
 
-static void
-atfork_register(void)
-{
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
-}
-
-/* Adds the mover to the process's list (see fork_prepare). */
+/* Adds the mover to those the fork handlers see (fork.h). */
 static void
 mover_register(struct data_mover_threads *dmt)
 {
-	pthread_once(&atfork_once, atfork_register);
-	pthread_mutex_lock(&movers_lock);
-	dmt->reg_next = movers;
-	dmt->reg_prev = &movers;
-	if (movers != NULL)
-		movers->reg_prev = &dmt->reg_next;
-	movers = dmt;
-	pthread_mutex_unlock(&movers_lock);
-}
-
-static void
-mover_unregister(struct data_mover_threads *dmt)
-{
-	pthread_mutex_lock(&movers_lock);
-	*dmt->reg_prev = dmt->reg_next;
-	if (dmt->reg_next != NULL)
-		dmt->reg_next->reg_prev = dmt->reg_prev;
-	pthread_mutex_unlock(&movers_lock);
+	dmt->fork.prepare = fork_prepare;
+	dmt->fork.parent = fork_parent;
+	dmt->fork.child = fork_child;
+	ma_fork_register(&dmt->fork);
 }
 
 MA_EXPORT struct data_mover_threads *
@@ -1162,7 +1137,7 @@ data_mover_threads_delete(struct data_mover_threads *dmt)
 {
 	if (dmt == NULL)
 		return;
-	mover_unregister(dmt);
+	ma_fork_unregister(&dmt->fork);
 	mover_destroy(dmt, dmt->nthreads);
 }
 

@@ -129,14 +129,19 @@ enum ma_dsa_mode {
 /*
  * A work queue as the mover sees it. submit() hands one descriptor to
  * the queue (which copies it: the 64 bytes may be reused on return):
- * 0 when accepted, nonzero when a shared queue refused it (full). The
+ * 0 when accepted, 1 when refused for now (a full shared queue, an
+ * interrupted write(2)), -1 when the queue failed for good (write(2)
+ * with any other error: the queue was disabled, say). The
  * descriptor and the zeroed records it names must have been written
  * before (submit begins with a store fence). close() releases the queue;
- * work still in flight must have completed.
+ * work still in flight must have completed. after_fork() (may be NULL)
+ * runs in the child of a fork, where the queue's own threads are gone and
+ * nothing is submitted any more: it makes close() safe there.
  */
 struct ma_dsa_wq {
 	int (*submit)(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc);
 	void (*close)(struct ma_dsa_wq *wq);
+	void (*after_fork)(struct ma_dsa_wq *wq);
 	enum ma_dsa_mode mode;
 	uint32_t size; /* descriptors it holds */
 	uint32_t max_transfer_size; /* bytes per descriptor */

@@ -58,7 +58,13 @@
 #define MAX_ENGINES 16
 #define MAX_WQ_SIZE 1024
 #define MAX_BATCH 1024
-#define MODEL_RATE 2000 /* bytes a microsecond the mover plans with */
+/*
+ * Bytes a microsecond the mover plans its waits with: the device's 30
+ * GB/s, faster than the model's memcpy, so that a waiter wakes before
+ * the model is done and then watches (a slower rate made it sleep past
+ * the end).
+ */
+#define MODEL_RATE 30000
 #define ENGINE_SPIN_NS 50000 /* an idle engine looks this long, then sleeps */
 
 /* The descriptor flags the model knows; others are invalid. */
@@ -79,6 +85,7 @@ struct model {
 	unsigned sleepers; /* engines in the condition wait */
 	uint32_t inflight; /* accepted, record not yet written */
 	int stop, paused;
+	int failed; /* ma_dsa_model_fail() */
 	uint64_t submissions; /* for refuse_every */
 	uint64_t runs; /* descriptors run, for fault_every */
 	uintptr_t fault_page; /* a test's fault, 0: none */
@@ -122,7 +129,9 @@ model_submit(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc)
 	atomic_thread_fence(memory_order_seq_cst);
 	pthread_mutex_lock(&m->lock);
 	m->submissions++;
-	if (wq->mode == MA_DSA_SHARED && (m->count == wq->size ||
+	if (m->failed) {
+		ret = -1;
+	} else if (wq->mode == MA_DSA_SHARED && (m->count == wq->size ||
 			(m->refuse_every != 0 &&
 			m->submissions % m->refuse_every == 0))) {
 		m->stats.refused++;
@@ -500,6 +509,24 @@ model_close(struct ma_dsa_wq *wq)
 	free(m);
 }
 
+/*
+ * In the child of a fork: the engines are gone (and may have held the
+ * lock at the fork), so the lock and condition start anew and close()
+ * joins nobody.
+ */
+static void
+model_after_fork(struct ma_dsa_wq *wq)
+{
+	struct model *m = (struct model *)wq;
+
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->work, NULL);
+	pthread_mutex_lock(&m->lock);
+	m->started = 0;
+	m->sleepers = 0;
+	pthread_mutex_unlock(&m->lock);
+}
+
 /* Parses one number, whole, in [min, max]: 0 when it is one. */
 static int
 parse_num(const char *s, size_t len, uint64_t min, uint64_t max,
@@ -618,6 +645,7 @@ ma_dsa_model_open(const char *opts)
 		goto nomem_free;
 	m->wq.submit = model_submit;
 	m->wq.close = model_close;
+	m->wq.after_fork = model_after_fork;
 	m->wq.mode = (enum ma_dsa_mode)v[O_MODE];
 	m->wq.size = (uint32_t)v[O_WQ_SIZE];
 	m->wq.max_transfer_size = (uint32_t)v[O_MAX_XFER];
@@ -702,6 +730,16 @@ ma_dsa_model_inject_status(struct ma_dsa_wq *wq, uint8_t status)
 
 	pthread_mutex_lock(&m->lock);
 	m->inject = status;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+ma_dsa_model_fail(struct ma_dsa_wq *wq)
+{
+	struct model *m = (struct model *)wq;
+
+	pthread_mutex_lock(&m->lock);
+	m->failed = 1;
 	pthread_mutex_unlock(&m->lock);
 }
 

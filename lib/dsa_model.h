@@ -49,6 +49,9 @@ void ma_dsa_model_fault_at(struct ma_dsa_wq *wq, const void *addr,
 /* The next descriptor run (not a batch) completes with this status. */
 void ma_dsa_model_inject_status(struct ma_dsa_wq *wq, uint8_t status);
 
+/* From now on every submission fails for good (a disabled queue). */
+void ma_dsa_model_fail(struct ma_dsa_wq *wq);
+
 /* Engines take nothing while paused (the queue fills up). */
 void ma_dsa_model_pause(struct ma_dsa_wq *wq, int paused);
 

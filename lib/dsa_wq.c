@@ -211,15 +211,23 @@ submit_enqcmd(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc)
 	return refused;
 }
 
-/* write(2): the driver submits it; a full shared queue says EAGAIN. */
+/*
+ * write(2): the driver submits it; a full shared queue says EAGAIN, and
+ * any error but a retryable one means the queue is gone.
+ */
 static int
 submit_write(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc)
 {
 	struct real_wq *r = (struct real_wq *)wq;
 
 	__asm__ __volatile__("sfence" ::: "memory");
-	return write(r->fd, desc, sizeof(*desc)) == (ssize_t)sizeof(*desc) ?
-		0 : 1;
+
+	ssize_t n = write(r->fd, desc, sizeof(*desc));
+
+	if (n == (ssize_t)sizeof(*desc))
+		return 0;
+	return n < 0 && (errno == EAGAIN || errno == EINTR ||
+		errno == EBUSY) ? 1 : -1;
 }
 
 static void

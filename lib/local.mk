@@ -25,6 +25,8 @@ ma_lib_sources = \
 	lib/data_mover_sync.c \
 	lib/data_mover_threads.c \
 	lib/fault.h \
+	lib/fork.c \
+	lib/fork.h \
 	lib/internal.h \
 	lib/mem_ops.c \
 	lib/mem_ops.h \

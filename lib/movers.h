@@ -80,16 +80,49 @@ size_t ma_threads_pool_records(struct data_mover_threads *dmt);
 void ma_runtime_wake(void *data);
 
 /*
- * A POLLER promise whose word's writer calls ma_poller_signal() after
- * setting it: the mover stores the promised word here, in the poll that
- * makes the promise, and the runtime (which clears it before each poll)
- * takes the promise for the library's own only when the word it finally
- * gets is this one; so a future that polls a copy and then promises a
- * word of its own is not taken for the library's. Thread-local, in the
- * initial-exec model (the library is linked by its programs).
+ * The POLLER promise a library mover made in the poll that made it, for
+ * the runtime, which clears .word before each poll and takes a promise
+ * for the library's own only when the word it finally gets is .word; so
+ * a future that polls a copy and then promises a word of its own is not
+ * taken for the library's. Two kinds:
+ * - due_ns == 0: the word's writer calls ma_poller_signal() after
+ *   setting it (the threads mover);
+ * - due_ns != 0: a device writes it and nobody signals; it is expected
+ *   at about due_ns (ma_now_ns() time), so a waiter sleeps until shortly
+ *   before then and watches the word after (the DSA mover).
+ * Thread-local, in the initial-exec model (the library is linked by its
+ * programs).
  */
+struct ma_promised_word {
+	uint64_t *word;
+	uint64_t due_ns;
+};
+
 extern _Thread_local __attribute__((tls_model("initial-exec")))
-	uint64_t *ma_signalled_word;
+	struct ma_promised_word ma_promised;
+
+/*
+ * Waiting for a device's word (due_ns above): sleep only when it is due
+ * further ahead than MA_DEVICE_SLEEP_AHEAD_NS, and then until
+ * MA_DEVICE_WAKE_EARLY_NS before it (a timed sleep may overrun by the
+ * thread's timer slack, 50 us by default); then watch it until
+ * MA_DEVICE_SPIN_NS past its due time; a device later than that is
+ * watched with sleeps from MA_DEVICE_BACKOFF_MIN_NS, doubling up to
+ * MA_DEVICE_BACKOFF_MAX_NS.
+ */
+#define MA_DEVICE_SLEEP_AHEAD_NS 100000
+#define MA_DEVICE_WAKE_EARLY_NS 60000
+#define MA_DEVICE_SPIN_NS 20000
+#define MA_DEVICE_BACKOFF_MIN_NS 4000
+#define MA_DEVICE_BACKOFF_MAX_NS 200000
+
+/* How long a watch of a device's word due at due_ns lasts from now. */
+static inline uint64_t
+ma_device_spin_ns(uint64_t due_ns, uint64_t now)
+{
+	return due_ns > now ? due_ns - now + MA_DEVICE_SPIN_NS :
+		MA_DEVICE_SPIN_NS;
+}
 
 /* Called after a library mover set a POLLER word: wakes its watchers. */
 void ma_poller_signal(void);

@@ -24,18 +24,23 @@
  *   process-wide count, poller_seq, after they set such a word, while a
  *   wait watches it (poller_watchers), and the runtime's waker bumps it
  *   too while the runtime sleeps on it; so the waiter sleeps on
- *   poller_seq, without a timeout when every word is the library's, and
- *   with a short one (doubling from 50 us to 1 ms, back to 50 us on
- *   progress) when a word's writer is a mover the library does not know;
+ *   poller_seq, without a timeout when every word is signalled so, and
+ *   with a timeout otherwise:
+ *   - a device's word (the DSA mover's completion records), which
+ *     nobody signals but whose due time the mover knows: asleep until
+ *     shortly before the earliest is due, then watched (spinning) until
+ *     a little after, then back-off sleeps (movers.h, MA_DEVICE_*);
+ *   - a word whose writer is a mover the library does not know: short
+ *     sleeps, doubling from 50 us to 1 ms, back to 50 us on progress;
  * - some promised nothing: pass again at once, with a yield of the
  *   processor now and then, spaced so that yields are a small share of
  *   the time spent polling (busy_pass).
  * A short spin before each sleep keeps quick completions off the futex.
  *
- * A promise is the library's own (signalled) when the poll that made it
- * left the promised word in ma_signalled_word, a thread-local that the
- * runtime clears before each poll: a mark no other future's task can
- * leave behind in the notifier.
+ * A promise is the library's own (signalled, or a device's) when the
+ * poll that made it left the promised word in ma_promised (movers.h), a
+ * thread-local that the runtime clears before each poll: a mark no other
+ * future's task can leave behind in the notifier.
  *
  * Memory ordering (doc/design.md, "Memory ordering"): where a waiter
  * announces itself (joins the watchers, counts itself a sleeper) and then
@@ -89,9 +94,9 @@ static _Atomic uint32_t poller_watchers; /* waits that watch them */
 static _Atomic uint32_t poller_seq; /* bumped when one is set, if watched */
 static _Atomic uint32_t poller_sleepers; /* threads asleep on poller_seq */
 
-/* The word the last poll on this thread promised as signalled. */
+/* The word the last poll on this thread promised as the library's. */
 _Thread_local __attribute__((tls_model("initial-exec")))
-	uint64_t *ma_signalled_word;
+	struct ma_promised_word ma_promised;
 
 /* What one pass over the pending futures found. */
 struct pass {
@@ -99,8 +104,9 @@ struct pass {
 	uint64_t ns; /* how long the pass took (when timed) */
 	int must_poll; /* one promised nothing: no sleeping */
 	int pollers; /* one gave a poller word */
-	int foreign_pollers; /* one gave a word its writer does not signal */
-	uint64_t *word; /* the first such word, or NULL */
+	int foreign_pollers; /* one gave a word of an unknown writer */
+	uint64_t due_ns; /* the soonest due device word's time, or 0 */
+	uint64_t *word; /* that word, else the first foreign one, or NULL */
 };
 
 /*
@@ -188,6 +194,9 @@ struct wait {
 	uint32_t seen_poller; /* poller_seq before the pass */
 	int watching; /* joined poller_watchers */
 	uint64_t poller_sleep_ns; /* the next bounded sleep */
+	uint64_t device_due_ns; /* the device word watched last */
+	uint64_t device_sleep_ns; /* the next back-off sleep for it */
+	int device_late; /* it was watched past its due time */
 	uint64_t spin_from; /* the spin before a sleep counts from here */
 	unsigned busy_passes; /* passes in a row that must poll */
 	uint64_t busy_since; /* when they began, or yielded last */
@@ -244,21 +253,52 @@ wakes_sleep(struct runtime *r, uint32_t expected, uint64_t deadline)
 	atomic_fetch_sub_explicit(&r->sleepers, 1, memory_order_relaxed);
 }
 
-/* Sleeps on poller_seq unless there is news; bounded for foreign words. */
-static void
-poller_sleep(struct runtime *r, struct wait *w, const struct pass *p)
+/*
+ * How long the next sleep on poller_seq may last (0: no limit): a
+ * foreign word's nap, a device word's time to shortly before it is due
+ * or its back-off sleep, whichever is shorter.
+ */
+static uint64_t
+poller_timeout(struct wait *w, const struct pass *p, uint64_t now)
 {
-	struct timespec timeout = {
-		.tv_sec = 0,
-		.tv_nsec = (long)w->poller_sleep_ns,
-	};
-	int held = ma_test_handoff_hold(MA_HANDOFF_POLLER_SLEEP);
+	uint64_t t = 0;
 
 	if (p->foreign_pollers) {
+		t = w->poller_sleep_ns;
 		w->poller_sleep_ns *= 2;
 		if (w->poller_sleep_ns > POLLER_SLEEP_MAX_NS)
 			w->poller_sleep_ns = POLLER_SLEEP_MAX_NS;
+		ma_test_note(MA_TEST_TIMED_SLEEP, 1);
 	}
+	if (p->due_ns != 0) {
+		uint64_t d;
+
+		if (p->due_ns > now + MA_DEVICE_SLEEP_AHEAD_NS) {
+			d = p->due_ns - now - MA_DEVICE_WAKE_EARLY_NS;
+		} else {
+			d = w->device_sleep_ns;
+			w->device_sleep_ns *= 2;
+			if (w->device_sleep_ns > MA_DEVICE_BACKOFF_MAX_NS)
+				w->device_sleep_ns = MA_DEVICE_BACKOFF_MAX_NS;
+		}
+		if (t == 0 || d < t)
+			t = d;
+		ma_test_note(MA_TEST_DEVICE_SLEEP, 1);
+	}
+	return t;
+}
+
+/* Sleeps on poller_seq unless there is news, at most timeout_ns (0: none). */
+static void
+poller_sleep(struct runtime *r, struct wait *w, const struct pass *p,
+	uint64_t timeout_ns)
+{
+	struct timespec timeout = {
+		.tv_sec = (time_t)(timeout_ns / 1000000000u),
+		.tv_nsec = (long)(timeout_ns % 1000000000u),
+	};
+	int held = ma_test_handoff_hold(MA_HANDOFF_POLLER_SLEEP);
+
 	if (!held) {
 		atomic_fetch_add_explicit(&r->poller_sleepers, 1,
 			memory_order_relaxed);
@@ -281,12 +321,9 @@ poller_sleep(struct runtime *r, struct wait *w, const struct pass *p)
 		atomic_fetch_add_explicit(&poller_sleepers, 1,
 			memory_order_relaxed);
 	}
-	if (sleep) {
-		if (p->foreign_pollers)
-			ma_test_note(MA_TEST_TIMED_SLEEP, 1);
+	if (sleep)
 		ma_park_wait((const uint32_t *)&poller_seq, w->seen_poller,
-			p->foreign_pollers ? &timeout : NULL);
-	}
+			timeout_ns != 0 ? &timeout : NULL);
 	atomic_fetch_sub_explicit(&poller_sleepers, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&r->poller_sleepers, 1,
 		memory_order_relaxed);
@@ -328,6 +365,22 @@ runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 	}
 	if (w->spin_from == 0)
 		w->spin_from = now;
+
+	uint64_t spin_ns = SPIN_NS;
+
+	if (p->due_ns != 0) {
+		/* a device's word: watched about its due time (movers.h) */
+		if (p->due_ns != w->device_due_ns) {
+			w->device_due_ns = p->due_ns;
+			w->device_late = 0;
+			w->device_sleep_ns = MA_DEVICE_BACKOFF_MIN_NS;
+		}
+		if (w->device_late || p->due_ns > now +
+				MA_DEVICE_SLEEP_AHEAD_NS)
+			spin_ns = 0;
+		else
+			spin_ns = ma_device_spin_ns(p->due_ns, w->spin_from);
+	}
 	for (;;) {
 		/* acquire: see everything published before a wake we see */
 		uint32_t wakes = atomic_load_explicit(&r->wakes,
@@ -345,7 +398,7 @@ runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 		uint64_t spun = now - w->spin_from;
 
 		if (first != 0 ? first + age - now < DEFER_SLEEP_MIN_NS :
-				spun < SPIN_NS) {
+				spun < spin_ns) {
 			/* deferred with the deadline near, or spinning */
 			if (spun < MA_SPIN_PAUSE_NS)
 				ma_cpu_relax();
@@ -355,7 +408,10 @@ runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 			/* deferred: asleep until enough news or the age */
 			wakes_sleep(r, wakes, first + age);
 		} else if (p->pollers) {
-			poller_sleep(r, w, p);
+			if (p->due_ns != 0 && p->due_ns <= now +
+					MA_DEVICE_SLEEP_AHEAD_NS)
+				w->device_late = 1; /* watched: back off */
+			poller_sleep(r, w, p, poller_timeout(w, p, now));
 			w->spin_from = 0;
 			return;
 		} else {
@@ -372,7 +428,7 @@ runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 static int
 poll_one(struct future *f, struct future_notifier *n, struct pass *p)
 {
-	ma_signalled_word = NULL;
+	ma_promised.word = NULL;
 	if (future_poll(f, n) == FUTURE_STATE_COMPLETE)
 		return 0;
 	switch (n->notifier_used) {
@@ -385,11 +441,15 @@ poll_one(struct future *f, struct future_notifier *n, struct pass *p)
 			break;
 		}
 		p->pollers = 1;
-		if (n->poller.ptr_to_monitor == ma_signalled_word)
-			break;
-		p->foreign_pollers = 1;
-		if (p->word == NULL)
+		if (n->poller.ptr_to_monitor != ma_promised.word) {
+			p->foreign_pollers = 1;
+			if (p->word == NULL)
+				p->word = n->poller.ptr_to_monitor;
+		} else if (ma_promised.due_ns != 0 && (p->due_ns == 0 ||
+				ma_promised.due_ns < p->due_ns)) {
+			p->due_ns = ma_promised.due_ns; /* a device's */
 			p->word = n->poller.ptr_to_monitor;
+		}
 		break;
 	default:
 		p->must_poll = 1;

@@ -31,10 +31,12 @@
 #include "dsa_model.h"
 #include "dsa_mover.h"
 #include "dsa_wq.h"
+#include "fault.h"
 #include "test_util.h"
 #include "valgrind.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #if defined(__has_include)
@@ -1381,6 +1383,233 @@ START_TEST(test_discovery_real)
 }
 END_TEST
 
+/* Unpauses the model once the waiting thread is asleep. */
+struct unpause_arg {
+	pid_t waiter;
+	struct ma_dsa_wq *wq;
+	int slept;
+};
+
+static void *
+unpause_when_asleep(void *arg)
+{
+	struct unpause_arg *a = arg;
+
+	a->slept = test_wait_until_sleeping(a->waiter);
+	ma_dsa_model_pause(a->wq, 0);
+	return NULL;
+}
+
+/*
+ * runtime_wait on the mover's POLLER word, which the device writes and
+ * nobody signals: the runtime sleeps timed for a device's word (until
+ * near its due time, then back-off sleeps), never with the naps of a
+ * foreign word nor without a timeout (which would never end); with the
+ * device held until the waiter sleeps, for a copy due long after it was
+ * submitted (8 MiB) and one due at once (64 bytes, then late).
+ */
+START_TEST(test_runtime_device_word)
+{
+	static const size_t lens[] = { 8 << 20, 64 };
+	size_t len = lens[_i];
+	struct data_mover_dsa *dmd = mover("emulated",
+		FUTURE_NOTIFIER_POLLER);
+	struct unpause_arg arg = { test_gettid(), ma_dsa_mover_wq(dmd), 0 };
+	unsigned char *a = malloc(len), *b = calloc(1, len);
+	struct runtime *r = runtime_new();
+	pthread_t t;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	test_fill(a, len, 5);
+	ma_dsa_model_pause(arg.wq, 1);
+
+	struct vdm_operation_future f = vdm_memcpy(
+		data_mover_dsa_get_vdm(dmd), b, a, len, 0);
+
+	ma_test_count(MA_TEST_TIMED_SLEEP);
+	ma_test_count(MA_TEST_DEVICE_SLEEP);
+	ck_assert_int_eq(pthread_create(&t, NULL, unpause_when_asleep,
+		&arg), 0);
+	runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+	pthread_join(t, NULL);
+	ck_assert_int_eq(arg.slept, 1);
+	ck_assert_uint_eq(ma_test_count(MA_TEST_TIMED_SLEEP), 0);
+	ck_assert_uint_gt(ma_test_count(MA_TEST_DEVICE_SLEEP), 0);
+	ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+	ck_assert_int_eq(memcmp(a, b, len), 0);
+	runtime_delete(r);
+	data_mover_dsa_delete(dmd);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/*
+ * A queue that fails for good (write(2) errors: the queue was disabled)
+ * loses nothing: what was not yet submitted is done on the CPU, before
+ * the first operation and half-way through one (a round on the device),
+ * for each queue mode, batches or not, each notifier.
+ */
+START_TEST(test_queue_failed)
+{
+	static const char *const cfgs[] = {
+		"emulated:max_transfer_size=4096",
+		"emulated:mode=shared,max_transfer_size=4096",
+		"emulated:max_transfer_size=4096,max_batch_size=0",
+	};
+	const char *cfg = cfgs[_i];
+	size_t n = 40 * MAXT + 17, shift = 3 * MAXT + 5;
+
+	for (int k = 0; k < 3; k++) {
+		struct data_mover_dsa *dmd = mover(cfg, test_notifiers[k]);
+		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+		struct runtime *r = runtime_new();
+		unsigned char *buf = malloc(n + shift), *want = malloc(n + shift);
+
+		ck_assert_ptr_nonnull(buf);
+		ck_assert_ptr_nonnull(want);
+		/* half-way: the first round is on the device when it fails */
+		test_fill(buf, n + shift, 9);
+		memcpy(want, buf, n + shift);
+		memmove(want + shift, want, n);
+		ma_dsa_model_pause(wq, 1);
+
+		struct vdm_operation_future f = vdm_memmove(
+			data_mover_dsa_get_vdm(dmd), buf + shift, buf, n, 0);
+		struct ma_dsa_model_stats st;
+
+		future_poll(FUTURE_AS_RUNNABLE(&f), NULL);
+		ma_dsa_model_stats(wq, &st);
+		ck_assert_uint_gt(st.submitted, 0);
+		ma_dsa_model_fail(wq);
+		ma_dsa_model_pause(wq, 0);
+		test_wait(k == 0 ? NULL : r, &f);
+		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+		ck_assert_int_eq(memcmp(buf, want, n + shift), 0);
+		/* then every operation: nothing reaches the device */
+		for (int kind = 0; kind < K_KINDS; kind++)
+			run_kind(dmd, test_notifiers[k] ==
+				FUTURE_NOTIFIER_POLLER ? NULL : r,
+				(enum kind)kind, n,
+				kind == K_MEMSET ? VDM_F_MEM_DURABLE : 0, 4);
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+		free(buf);
+		free(want);
+	}
+}
+END_TEST
+
+/*
+ * ThreadSanitizer cannot follow a child that runs after a fork of a
+ * process with threads: test_fork is left out there, under an emulator
+ * (qemu-user aborts such a child) and under helgrind and DRD, which take
+ * the parent's threads, gone in the child, for alive (their lock waits
+ * race with everything the child does).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_BUILD 1
+#endif
+#endif
+
+/* In the child: finishes f, runs one more copy; 1 when all is right. */
+static int
+fork_child_work(struct data_mover_dsa *dmd, struct runtime *r,
+	struct vdm_operation_future *f, const unsigned char *src,
+	unsigned char *dst, size_t n)
+{
+	struct vdm_operation_future g;
+
+	test_wait(r, f);
+	if (FUTURE_OUTPUT(f)->result != VDM_SUCCESS || memcmp(src, dst, n))
+		return 0;
+	memset(dst, 0, n);
+	g = vdm_memmove(data_mover_dsa_get_vdm(dmd), dst, (void *)src, n, 0);
+	test_wait(r, &g);
+	return FUTURE_OUTPUT(&g)->result == VDM_SUCCESS &&
+		memcmp(src, dst, n) == 0;
+}
+
+/*
+ * fork with an operation in flight on the device: in the child it
+ * completes, byte for byte, and so does a new one (on the CPU), for each
+ * notifier and queue mode; the mover is deleted there without a hang;
+ * in the parent the operation completes as usual.
+ */
+START_TEST(test_fork)
+{
+	static const char *const cfgs[] = {
+		"emulated:max_transfer_size=4096",
+		"emulated:mode=shared,max_transfer_size=4096,max_batch_size=0",
+	};
+	size_t n = 4 << 20;
+
+#ifdef TSAN_BUILD
+	printf("test_fork left out: ThreadSanitizer build\n");
+	return;
+#endif
+	if (getenv("MA_TEST_EXEC") != NULL && *getenv("MA_TEST_EXEC")) {
+		printf("test_fork left out: run under an emulator (%s)\n",
+			getenv("MA_TEST_EXEC"));
+		return;
+	}
+
+	const char *preload = getenv("LD_PRELOAD");
+
+	if (preload != NULL && (strstr(preload, "helgrind") != NULL ||
+			strstr(preload, "drd") != NULL)) {
+		printf("test_fork left out: run under helgrind or DRD\n");
+		return;
+	}
+	for (int k = 0; k < 3; k++) {
+		struct data_mover_dsa *dmd = mover(cfgs[_i], test_notifiers[k]);
+		struct runtime *r = k == 0 ? NULL : runtime_new();
+		unsigned char *src = malloc(n), *dst = calloc(1, n);
+		struct future_notifier nf;
+		int status;
+
+		ck_assert_ptr_nonnull(src);
+		ck_assert_ptr_nonnull(dst);
+		test_fill(src, n, 11 + (unsigned)k);
+
+		struct vdm_operation_future f = vdm_memcpy(
+			data_mover_dsa_get_vdm(dmd), dst, src, n, 0);
+
+		poll_once(&f, &nf);
+		fflush(stdout);
+
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			alarm(60);
+
+			int ok = fork_child_work(dmd, r, &f, src, dst, n);
+
+			data_mover_dsa_delete(dmd);
+			_exit(ok ? 0 : 1);
+		}
+		test_wait(r, &f);
+		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+		ck_assert_int_eq(memcmp(src, dst, n), 0);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			"the child failed (status %#x, notifier %d)", status,
+			(int)test_notifiers[k]);
+		if (r != NULL)
+			runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+		free(src);
+		free(dst);
+	}
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1408,12 +1637,14 @@ test_suite(void)
 	tcase_add_loop_test(ops, test_big_transfers, 0, 2);
 	tcase_add_test(ops, test_descriptors);
 	tcase_add_test(ops, test_poller_word);
+	tcase_add_loop_test(ops, test_runtime_device_word, 0, 2);
 	tcase_set_timeout(ops, 300);
 	suite_add_tcase(s, ops);
 
 	tcase_add_loop_test(faults, test_mover_faults, 0, 5);
 	tcase_add_loop_test(faults, test_mover_fault_places, 0, 2);
 	tcase_add_test(faults, test_invalid_status);
+	tcase_add_loop_test(faults, test_queue_failed, 0, 3);
 	tcase_set_timeout(faults, 300);
 	suite_add_tcase(s, faults);
 
@@ -1422,6 +1653,7 @@ test_suite(void)
 	tcase_add_test(queue, test_delete_in_flight);
 	tcase_add_test(queue, test_reentrant_waker);
 	tcase_add_test(queue, test_locking_waker);
+	tcase_add_loop_test(queue, test_fork, 0, 2);
 	tcase_set_timeout(queue, 300);
 	suite_add_tcase(s, queue);
 

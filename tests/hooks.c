@@ -659,7 +659,7 @@ END_TEST
 
 /*
  * A future that promises a word the library signals (as the threads
- * mover's do: it leaves the word in ma_signalled_word), set by the test.
+ * mover's do: it leaves the word in ma_promised), set by the test.
  */
 struct libword {
 	_Atomic uint64_t word;
@@ -675,7 +675,8 @@ libword_task(struct future_context *ctx, struct future_notifier *n)
 		return FUTURE_STATE_COMPLETE;
 	n->notifier_used = FUTURE_NOTIFIER_POLLER;
 	n->poller.ptr_to_monitor = (uint64_t *)&w->word;
-	ma_signalled_word = n->poller.ptr_to_monitor;
+	ma_promised.word = n->poller.ptr_to_monitor;
+	ma_promised.due_ns = 0;
 	return FUTURE_STATE_RUNNING;
 }
 
