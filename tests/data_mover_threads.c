@@ -29,19 +29,6 @@
 
 #define GUARD 64
 
-/*
- * ThreadSanitizer cannot follow a child that starts threads after a fork
- * of a process with threads ("not supported"): test_fork is left out
- * there, and runs in every other build (plain, ASan, valgrind).
- */
-#if defined(__SANITIZE_THREAD__)
-#define TSAN_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TSAN_BUILD 1
-#endif
-#endif
-
 static const size_t sizes[] = {
 	0, 1, 7, 63, 64, 65, 4095, 4096, 4097,
 	(2u << 20) + 5, /* cut into shares */
@@ -937,11 +924,8 @@ START_TEST(test_fork)
 	int status;
 
 	/* qemu-user aborts in a child forked from a threaded process */
-	if (getenv("MA_TEST_EXEC") != NULL && *getenv("MA_TEST_EXEC")) {
-		printf("test_fork left out: run under an emulator (%s)\n",
-			getenv("MA_TEST_EXEC"));
+	if (test_emulated("test_fork"))
 		return;
-	}
 	fork_parent = getpid();
 	dmt = data_mover_threads_new(2, 8, FUTURE_NOTIFIER_WAKER);
 	ck_assert_ptr_nonnull(dmt);
@@ -1006,7 +990,8 @@ test_suite(void)
 	tcase_add_loop_test(api, test_first_poll_returns_at_once, 0, 6);
 	tcase_add_loop_test(api, test_first_poll_complete_when_done, 0, 3);
 	tcase_add_test(api, test_huge_operation_flags);
-#ifndef TSAN_BUILD
+/* ThreadSanitizer: see test_util.h; every other build runs test_fork */
+#ifndef TEST_TSAN_BUILD
 	tcase_add_test(api, test_fork);
 #else
 	(void)test_fork;

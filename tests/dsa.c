@@ -1503,19 +1503,11 @@ START_TEST(test_queue_failed)
 END_TEST
 
 /*
- * ThreadSanitizer cannot follow a child that runs after a fork of a
- * process with threads: test_fork is left out there, under an emulator
- * (qemu-user aborts such a child) and under helgrind and DRD, which take
- * the parent's threads, gone in the child, for alive (their lock waits
- * race with everything the child does).
+ * test_fork is left out under ThreadSanitizer and an emulator (see
+ * test_util.h) and under helgrind and DRD, which take the parent's
+ * threads, gone in the child, for alive (their lock waits race with
+ * everything the child does).
  */
-#if defined(__SANITIZE_THREAD__)
-#define TSAN_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TSAN_BUILD 1
-#endif
-#endif
 
 /* In the child: finishes f, runs one more copy; 1 when all is right. */
 static int
@@ -1549,15 +1541,12 @@ START_TEST(test_fork)
 	};
 	size_t n = 4 << 20;
 
-#ifdef TSAN_BUILD
+#ifdef TEST_TSAN_BUILD
 	printf("test_fork left out: ThreadSanitizer build\n");
 	return;
 #endif
-	if (getenv("MA_TEST_EXEC") != NULL && *getenv("MA_TEST_EXEC")) {
-		printf("test_fork left out: run under an emulator (%s)\n",
-			getenv("MA_TEST_EXEC"));
+	if (test_emulated("test_fork"))
 		return;
-	}
 
 	const char *preload = getenv("LD_PRELOAD");
 

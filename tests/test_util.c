@@ -102,6 +102,17 @@ test_durable_expected(void)
 #endif
 }
 
+int
+test_emulated(const char *what)
+{
+	const char *exec = getenv("MA_TEST_EXEC");
+
+	if (exec == NULL || *exec == '\0')
+		return 0;
+	printf("%s left out: run under an emulator (%s)\n", what, exec);
+	return 1;
+}
+
 const enum future_notifier_type test_notifiers[TEST_NNOTIFIERS] = {
 	FUTURE_NOTIFIER_NONE, FUTURE_NOTIFIER_WAKER, FUTURE_NOTIFIER_POLLER,
 };

@@ -41,6 +41,25 @@ int test_wait_until_sleeping(pid_t tid);
  */
 int test_durable_expected(void);
 
+/*
+ * TEST_TSAN_BUILD is defined in a ThreadSanitizer build (it cannot follow
+ * a child forked from a process with threads: such cases are left out).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define TEST_TSAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TEST_TSAN_BUILD 1
+#endif
+#endif
+
+/*
+ * Whether the tests run under an emulator ($MA_TEST_EXEC, e.g. qemu-user,
+ * which aborts a child forked from a process with threads); if so, says
+ * on stdout that what (a case's name) is left out.
+ */
+int test_emulated(const char *what);
+
 /* The three notifiers, NONE first, for cases that loop over them. */
 #define TEST_NNOTIFIERS 3
 extern const enum future_notifier_type test_notifiers[TEST_NNOTIFIERS];
