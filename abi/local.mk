@@ -1,6 +1,7 @@
 # abi/local.mk -- guards of the binary interface and of the installed
 # headers, run by 'make check':
 #   tests/abi_symbols.sh       exported symbols, their versions, SONAME
+#                              (libminiasync and libminiasync-vdm-dml)
 #   tests/abi_diff.sh          abidiff of the build against abi/libminiasync.abi
 #   tests/headers_installed.sh each public header alone as C99, C11 and C++,
 #                              a program linked with pkg-config's flags

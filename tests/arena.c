@@ -14,6 +14,8 @@
  * end the case when Check does not fork (under valgrind).
  */
 
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>

@@ -59,23 +59,19 @@ static const int fill_values[] = { 0x5a, 0, 0xff, 0x1a7, -2 };
 
 #define NFILLS (sizeof(fill_values) / sizeof(fill_values[0]))
 
-static struct data_mover_sync *dms;
+static struct test_mover mover;
 static struct vdm *vdm;
 
 static void
 mover_setup(void)
 {
-	dms = data_mover_sync_new();
-	ck_assert_ptr_nonnull(dms);
-	vdm = data_mover_sync_get_vdm(dms);
-	ck_assert_ptr_nonnull(vdm);
+	vdm = test_mover_new(&mover, TEST_MOVER_SYNC, FUTURE_NOTIFIER_NONE);
 }
 
 static void
 mover_teardown(void)
 {
-	data_mover_sync_delete(dms);
-	dms = NULL;
+	test_mover_delete(&mover);
 	vdm = NULL;
 }
 
@@ -94,15 +90,6 @@ buf_alloc(size_t len)
 
 	ck_assert_msg(buf != NULL, "no memory for %zu bytes", rounded);
 	return buf;
-}
-
-/* Bytes that differ from their neighbours and between seeds. */
-static void
-fill_pattern(unsigned char *buf, size_t len, unsigned seed)
-{
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (unsigned char)(i * 131 + (i >> 8) * 7 +
-			seed * 29 + 1);
 }
 
 /*
@@ -201,9 +188,9 @@ check_copy(int size_index, enum vdm_operation_type type)
 	unsigned char *orig = buf_alloc(len);
 	const char *what = type == VDM_OPERATION_MEMCPY ? "memcpy" : "memmove";
 
-	fill_pattern(src, len, 1);
+	test_fill(src, len, 1);
 	memcpy(src_orig, src, len);
-	fill_pattern(orig, len, 2);
+	test_fill(orig, len, 2);
 	memcpy(dst, orig, len);
 	memcpy(ref, orig, len);
 
@@ -274,7 +261,7 @@ START_TEST(test_memmove_overlap)
 	size_t ndeltas = sizeof(deltas) / sizeof(deltas[0]);
 	int big = n >= BIG;
 
-	fill_pattern(orig, len, 3);
+	test_fill(orig, len, 3);
 	memcpy(buf, orig, len);
 	memcpy(ref, orig, len);
 
@@ -322,7 +309,7 @@ START_TEST(test_memset)
 	unsigned char *orig = buf_alloc(len);
 	int big = n >= BIG;
 
-	fill_pattern(orig, len, 4);
+	test_fill(orig, len, 4);
 	memcpy(buf, orig, len);
 	memcpy(ref, orig, len);
 
@@ -370,7 +357,7 @@ START_TEST(test_flush)
 	unsigned char *buf = buf_alloc(len);
 	unsigned char *orig = buf_alloc(len);
 
-	fill_pattern(orig, len, 5);
+	test_fill(orig, len, 5);
 	memcpy(buf, orig, len);
 
 	for (size_t f = 0; f < NFLAGS; f++) {
@@ -472,7 +459,7 @@ START_TEST(test_new_delete)
 	struct data_mover_sync *other = data_mover_sync_new();
 
 	ck_assert_ptr_nonnull(other);
-	ck_assert_ptr_ne(other, dms);
+	ck_assert_ptr_ne(other, mover.dms);
 	ck_assert_ptr_eq(data_mover_sync_get_vdm(other),
 		data_mover_sync_get_vdm(other));
 	ck_assert_ptr_ne(data_mover_sync_get_vdm(other), vdm);
@@ -493,7 +480,7 @@ START_TEST(test_runtime_wait)
 	unsigned char src[300], dst[300];
 
 	ck_assert_ptr_nonnull(r);
-	fill_pattern(src, sizeof(src), 6);
+	test_fill(src, sizeof(src), 6);
 	memset(dst, 0, sizeof(dst));
 
 	struct vdm_operation_future fut = vdm_memcpy(vdm, dst, src,
@@ -530,8 +517,8 @@ START_TEST(test_runtime_wait_multiple)
 		uint64_t flags = flag_sets[(size_t)i % NFLAGS];
 		size_t n = FUT_BYTES - (size_t)i * 3;
 
-		fill_pattern(src[i], FUT_BYTES, 10 + (unsigned)i);
-		fill_pattern(dst[i], FUT_BYTES, 40 + (unsigned)i);
+		test_fill(src[i], FUT_BYTES, 10 + (unsigned)i);
+		test_fill(dst[i], FUT_BYTES, 40 + (unsigned)i);
 		memcpy(ref[i], dst[i], FUT_BYTES);
 		switch (i % 3) {
 		case 0:
@@ -612,8 +599,8 @@ worker_run(void *arg)
 		pthread_barrier_wait(w->start);
 		goto out;
 	}
-	fill_pattern(src, len, 100 + w->id);
-	fill_pattern(buf, len, 200 + w->id);
+	test_fill(src, len, 100 + w->id);
+	test_fill(buf, len, 200 + w->id);
 	memcpy(ref, buf, len);
 	pthread_barrier_wait(w->start);
 

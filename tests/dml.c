@@ -27,19 +27,16 @@ run_all(struct vdm *vdm, struct runtime *r)
 	memset(a, 0x11, sizeof(a));
 	memset(b, 0, sizeof(b));
 	f = vdm_memcpy(vdm, b, a, sizeof(a), VDM_F_MEM_DURABLE);
-	runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
-	ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+	test_wait_success(r, &f);
 	ck_assert_int_eq(memcmp(a, b, sizeof(a)), 0);
 	f = vdm_memmove(vdm, b + 10, b, 5000, 0);
-	FUTURE_BUSY_POLL(&f);
-	ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+	test_wait_success(NULL, &f);
 	f = vdm_memset(vdm, b, 0x22, 333, 0);
-	runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
+	test_wait(r, &f);
 	ck_assert_int_eq(b[332], 0x22);
 	ck_assert_int_eq(b[333], 0x11);
 	f = vdm_flush(vdm, b, sizeof(b), 0);
-	runtime_wait(r, FUTURE_AS_RUNNABLE(&f));
-	ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+	test_wait_success(r, &f);
 }
 
 START_TEST(test_types)

@@ -13,6 +13,8 @@
  */
 
 #define _GNU_SOURCE
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -46,10 +48,6 @@
 
 #define MAXT 4096 /* max_transfer_size of most cases */
 
-static const enum future_notifier_type notifiers[] = {
-	FUTURE_NOTIFIER_NONE, FUTURE_NOTIFIER_POLLER, FUTURE_NOTIFIER_WAKER,
-};
-
 static const size_t sizes[] = {
 	0, 1, 63, 64, MAXT - 1, MAXT, MAXT + 1, 3 * MAXT + 5, 40 * MAXT + 17,
 };
@@ -72,22 +70,6 @@ static const char *const configs[] = {
 enum kind { K_MEMCPY, K_MOVE_UP, K_MOVE_DOWN, K_MOVE_APART, K_MEMSET,
 	K_FLUSH, K_KINDS };
 
-static void
-fill_pattern(unsigned char *p, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (unsigned char)(i * 31 + seed * 7 + (i >> 12));
-}
-
-static size_t
-first_diff(const unsigned char *a, const unsigned char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return i;
-	return n;
-}
-
 /*
  * Under valgrind (MINIASYNC_STRESS_ITERATIONS set, see tests/local.mk):
  * the matrices without their largest sizes and rarer flag sets.
@@ -96,16 +78,6 @@ static int
 light(void)
 {
 	return getenv("MINIASYNC_STRESS_ITERATIONS") != NULL;
-}
-
-/* Waits for the future as a user would: runtime, or busy polling. */
-static void
-wait_future(struct runtime *r, struct vdm_operation_future *f)
-{
-	if (r == NULL)
-		FUTURE_BUSY_POLL(f);
-	else
-		runtime_wait(r, FUTURE_AS_RUNNABLE(f));
 }
 
 static struct data_mover_dsa *
@@ -150,7 +122,7 @@ run_kind(struct data_mover_dsa *dmd, struct runtime *r, enum kind k,
 
 	ck_assert_ptr_nonnull(buf);
 	ck_assert_ptr_nonnull(want);
-	fill_pattern(buf, len, seed);
+	test_fill(buf, len, seed);
 	memcpy(want, buf, len);
 	switch (k) {
 	case K_MEMCPY: /* [base, +n) <- [base + n + shift/2 ...) apart */
@@ -183,14 +155,12 @@ run_kind(struct data_mover_dsa *dmd, struct runtime *r, enum kind k,
 		f = vdm_flush(vdm, base, n, flags);
 		break;
 	}
-	wait_future(r, &f);
-	ck_assert_int_eq(FUTURE_STATE(&f), FUTURE_STATE_COMPLETE);
-	ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+	test_wait_success(r, &f);
 	if (k != K_FLUSH)
 		ck_assert_ptr_eq(FUTURE_OUTPUT(&f)->output.memcpy.dest,
 			expect_out);
 
-	size_t d = first_diff(buf, want, len);
+	size_t d = test_first_diff(buf, want, len);
 
 	ck_assert_msg(d == len, "kind %d, %zu bytes, flags %u: byte %zu "
 		"differs (%u, want %u)", (int)k, n, flags, d,
@@ -203,8 +173,9 @@ run_kind(struct data_mover_dsa *dmd, struct runtime *r, enum kind k,
 START_TEST(test_matrix)
 {
 	for (size_t ni = 0; ni < 3; ni++) {
-		struct data_mover_dsa *dmd = mover(configs[_i], notifiers[ni]);
-		struct runtime *r = notifiers[ni] == FUTURE_NOTIFIER_NONE ?
+		struct data_mover_dsa *dmd = mover(configs[_i],
+			test_notifiers[ni]);
+		struct runtime *r = test_notifiers[ni] == FUTURE_NOTIFIER_NONE ?
 			NULL : runtime_new();
 
 		size_t nsizes = sizeof(sizes) / sizeof(sizes[0]);
@@ -234,7 +205,7 @@ START_TEST(test_big_transfers)
 		struct data_mover_dsa *dmd = mover(
 			_i ? "emulated:mode=shared,max_transfer_size=65536" :
 			"emulated:max_transfer_size=65536,max_batch_size=8",
-			notifiers[ni]);
+			test_notifiers[ni]);
 		struct runtime *r = runtime_new();
 
 		for (int k = 0; k < K_KINDS; k++)
@@ -260,9 +231,7 @@ poll_once(struct vdm_operation_future *f, struct future_notifier *n)
 {
 	static char token;
 
-	memset(n, 0, sizeof(*n));
-	n->waker.data = &token;
-	n->waker.wake = wake_nothing;
+	*n = test_notifier(wake_nothing, &token);
 	future_poll(FUTURE_AS_RUNNABLE(f), n);
 	return n->notifier_used;
 }
@@ -665,12 +634,12 @@ START_TEST(test_model_faults)
 	uint8_t st;
 
 	MA_ATOMIC_WORDS(&rec, sizeof(rec)); /* written by the model */
-	fill_pattern((unsigned char *)buf, sizeof(buf), 1);
+	test_fill(buf, sizeof(buf), 1);
 	/* a write fault on the third page of the destination */
 	ma_dsa_model_fault_at(wq, buf + 4 * 4096 + 100, 1);
 	static char src[4 * 4096];
 
-	fill_pattern((unsigned char *)src, sizeof(src), 3);
+	test_fill(src, sizeof(src), 3);
 	d = desc_new(MA_DSA_OP_MEMMOVE, ok, buf + 2 * 4096, src, 4 * 4096,
 		&rec);
 	st = model_run(wq, d, &rec);
@@ -682,7 +651,7 @@ START_TEST(test_model_faults)
 	ck_assert_int_ne(memcmp(buf + 4 * 4096, src + 2 * 4096, 4096), 0);
 
 	/* a read fault in a backward memmove: the top is done, result 1 */
-	fill_pattern((unsigned char *)buf, sizeof(buf), 2);
+	test_fill(buf, sizeof(buf), 2);
 
 	char *want = malloc(sizeof(buf));
 
@@ -772,7 +741,8 @@ START_TEST(test_mover_faults)
 	};
 
 	for (size_t ni = 0; ni < 3; ni++) {
-		struct data_mover_dsa *dmd = mover(fcfg[_i], notifiers[ni]);
+		struct data_mover_dsa *dmd = mover(fcfg[_i],
+			test_notifiers[ni]);
 		struct runtime *r = ni ? runtime_new() : NULL;
 		struct ma_dsa_model_stats s;
 
@@ -803,7 +773,7 @@ START_TEST(test_mover_fault_places)
 	for (size_t ni = 0; ni < 3; ni++) {
 		struct data_mover_dsa *dmd = mover(_i ?
 			"emulated:max_transfer_size=8192" :
-			"emulated:max_transfer_size=65536", notifiers[ni]);
+			"emulated:max_transfer_size=65536", test_notifiers[ni]);
 		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
 		struct runtime *r = ni ? runtime_new() : NULL;
 		const size_t places[] = { 0, n / 2 + 17, n - 1 };
@@ -814,7 +784,7 @@ START_TEST(test_mover_fault_places)
 					places[p];
 				struct ma_dsa_model_stats before, after;
 
-				fill_pattern(src, n, (unsigned)p);
+				test_fill(src, n, (unsigned)p);
 				memset(dst, 0, n);
 				ma_dsa_model_stats(wq, &before);
 				ma_dsa_model_fault_at(wq, at, write);
@@ -823,7 +793,7 @@ START_TEST(test_mover_fault_places)
 					data_mover_dsa_get_vdm(dmd), dst, src,
 					n, 0);
 
-				wait_future(r, &f);
+				test_wait(r, &f);
 				ck_assert_int_eq(FUTURE_OUTPUT(&f)->result,
 					VDM_SUCCESS);
 				ck_assert_int_eq(memcmp(dst, src, n), 0);
@@ -854,7 +824,7 @@ START_TEST(test_invalid_status)
 
 	for (size_t ni = 0; ni < 3; ni++) {
 		struct data_mover_dsa *dmd = mover(
-			"emulated:max_transfer_size=4096", notifiers[ni]);
+			"emulated:max_transfer_size=4096", test_notifiers[ni]);
 		struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
 		struct runtime *r = ni ? runtime_new() : NULL;
 
@@ -867,7 +837,7 @@ START_TEST(test_invalid_status)
 			struct vdm_operation_future f = vdm_memcpy(vdm, b, a,
 				n, 0);
 
-			wait_future(r, &f);
+			test_wait(r, &f);
 			ck_assert_int_eq(FUTURE_OUTPUT(&f)->result,
 				VDM_ERROR_JOB_CORRUPTED);
 			ck_assert_ptr_null(
@@ -895,7 +865,8 @@ START_TEST(test_refusal_storm)
 	unsigned char *src = malloc(STORM * n), *dst = malloc(STORM * n);
 
 	for (size_t ni = 0; ni < 3; ni++) {
-		struct data_mover_dsa *dmd = mover(scfg[_i], notifiers[ni]);
+		struct data_mover_dsa *dmd = mover(scfg[_i],
+			test_notifiers[ni]);
 		struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
 		struct runtime *r = runtime_new();
 		static struct vdm_operation_future f[STORM];
@@ -904,7 +875,7 @@ START_TEST(test_refusal_storm)
 
 		int count = light() ? STORM / 8 : STORM;
 
-		fill_pattern(src, STORM * n, (unsigned)ni);
+		test_fill(src, STORM * n, (unsigned)ni);
 		memset(dst, 0, STORM * n);
 		for (int i = 0; i < count; i++) {
 			f[i] = vdm_memcpy(vdm, dst + i * n, src + i * n, n, 0);
@@ -931,7 +902,7 @@ END_TEST
 START_TEST(test_dedicated_never_overfilled)
 {
 	struct data_mover_dsa *dmd = mover("emulated:wq_size=2",
-		notifiers[_i]);
+		test_notifiers[_i]);
 	struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
 	struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
 	static unsigned char a[16][1024], b[16][1024];
@@ -971,10 +942,10 @@ START_TEST(test_delete_in_flight)
 		struct data_mover_dsa *dmd = mover(ni == 1 ?
 			"emulated:mode=shared,max_transfer_size=4096,"
 			"fault_every=5" : "emulated:max_transfer_size=8192",
-			notifiers[ni]);
+			test_notifiers[ni]);
 		struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
 
-		fill_pattern(src, n * count, (unsigned)ni);
+		test_fill(src, n * count, (unsigned)ni);
 		memset(dst, 0, n * count);
 		for (size_t i = 0; i < count; i++) {
 			f[i] = vdm_memcpy(vdm, dst + i * n, src + i * n, n, 0);
@@ -1022,9 +993,7 @@ START_TEST(test_reentrant_waker)
 		struct reentrant re = { &f, 0, FUTURE_STATE_IDLE, 0 };
 		struct future_notifier n;
 
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &re;
-		n.waker.wake = reentrant_wake;
+		n = test_notifier(reentrant_wake, &re);
 		enum future_state st = future_poll(FUTURE_AS_RUNNABLE(&f), &n);
 
 		MA_HAPPENS_BEFORE(&re.polled);
@@ -1079,9 +1048,7 @@ START_TEST(test_locking_waker)
 		enum future_state st;
 
 		atomic_store(&l.woken, 0);
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &l;
-		n.waker.wake = locking_wake;
+		n = test_notifier(locking_wake, &l);
 		do {
 			pthread_mutex_lock(&l.lock);
 			st = future_poll(FUTURE_AS_RUNNABLE(&f), &n);
@@ -1131,7 +1098,7 @@ START_TEST(test_many_pollers_stress)
 {
 	struct data_mover_dsa *dmd = mover(
 		"emulated:mode=shared,wq_size=8,max_transfer_size=4096,"
-		"refuse_every=7,fault_every=11", notifiers[_i]);
+		"refuse_every=7,fault_every=11", test_notifiers[_i]);
 	pthread_t t[8];
 	struct poller_arg pa[8];
 
@@ -1384,7 +1351,7 @@ START_TEST(test_real_queue)
 		return;
 	}
 	for (size_t ni = 0; ni < 3; ni++) {
-		struct data_mover_dsa *dmd = mover(name, notifiers[ni]);
+		struct data_mover_dsa *dmd = mover(name, test_notifiers[ni]);
 		struct runtime *r = ni ? runtime_new() : NULL;
 
 		ck_assert(!ma_dsa_is_model(ma_dsa_mover_wq(dmd)));
@@ -1454,7 +1421,7 @@ START_TEST(test_runtime_device_word)
 
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(b);
-	fill_pattern(a, len, 5);
+	test_fill(a, len, 5);
 	ma_dsa_model_pause(arg.wq, 1);
 
 	struct vdm_operation_future f = vdm_memcpy(
@@ -1495,7 +1462,7 @@ START_TEST(test_queue_failed)
 	size_t n = 40 * MAXT + 17, shift = 3 * MAXT + 5;
 
 	for (int k = 0; k < 3; k++) {
-		struct data_mover_dsa *dmd = mover(cfg, notifiers[k]);
+		struct data_mover_dsa *dmd = mover(cfg, test_notifiers[k]);
 		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
 		struct runtime *r = runtime_new();
 		unsigned char *buf = malloc(n + shift), *want = malloc(n + shift);
@@ -1503,7 +1470,7 @@ START_TEST(test_queue_failed)
 		ck_assert_ptr_nonnull(buf);
 		ck_assert_ptr_nonnull(want);
 		/* half-way: the first round is on the device when it fails */
-		fill_pattern(buf, n + shift, 9);
+		test_fill(buf, n + shift, 9);
 		memcpy(want, buf, n + shift);
 		memmove(want + shift, want, n);
 		ma_dsa_model_pause(wq, 1);
@@ -1517,12 +1484,14 @@ START_TEST(test_queue_failed)
 		ck_assert_uint_gt(st.submitted, 0);
 		ma_dsa_model_fail(wq);
 		ma_dsa_model_pause(wq, 0);
-		wait_future(k == 0 ? NULL : r, &f);
+		test_wait(k == 0 ? NULL : r, &f);
 		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
 		ck_assert_int_eq(memcmp(buf, want, n + shift), 0);
 		/* then every operation: nothing reaches the device */
 		for (int kind = 0; kind < K_KINDS; kind++)
-			run_kind(dmd, k == 1 ? NULL : r, (enum kind)kind, n,
+			run_kind(dmd, test_notifiers[k] ==
+				FUTURE_NOTIFIER_POLLER ? NULL : r,
+				(enum kind)kind, n,
 				kind == K_MEMSET ? VDM_F_MEM_DURABLE : 0, 4);
 		check_model_sane(dmd);
 		runtime_delete(r);
@@ -1534,19 +1503,11 @@ START_TEST(test_queue_failed)
 END_TEST
 
 /*
- * ThreadSanitizer cannot follow a child that runs after a fork of a
- * process with threads: test_fork is left out there, under an emulator
- * (qemu-user aborts such a child) and under helgrind and DRD, which take
- * the parent's threads, gone in the child, for alive (their lock waits
- * race with everything the child does).
+ * test_fork is left out under ThreadSanitizer and an emulator (see
+ * test_util.h) and under helgrind and DRD, which take the parent's
+ * threads, gone in the child, for alive (their lock waits race with
+ * everything the child does).
  */
-#if defined(__SANITIZE_THREAD__)
-#define TSAN_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TSAN_BUILD 1
-#endif
-#endif
 
 /* In the child: finishes f, runs one more copy; 1 when all is right. */
 static int
@@ -1556,12 +1517,12 @@ fork_child_work(struct data_mover_dsa *dmd, struct runtime *r,
 {
 	struct vdm_operation_future g;
 
-	wait_future(r, f);
+	test_wait(r, f);
 	if (FUTURE_OUTPUT(f)->result != VDM_SUCCESS || memcmp(src, dst, n))
 		return 0;
 	memset(dst, 0, n);
 	g = vdm_memmove(data_mover_dsa_get_vdm(dmd), dst, (void *)src, n, 0);
-	wait_future(r, &g);
+	test_wait(r, &g);
 	return FUTURE_OUTPUT(&g)->result == VDM_SUCCESS &&
 		memcmp(src, dst, n) == 0;
 }
@@ -1580,15 +1541,12 @@ START_TEST(test_fork)
 	};
 	size_t n = 4 << 20;
 
-#ifdef TSAN_BUILD
+#ifdef TEST_TSAN_BUILD
 	printf("test_fork left out: ThreadSanitizer build\n");
 	return;
 #endif
-	if (getenv("MA_TEST_EXEC") != NULL && *getenv("MA_TEST_EXEC")) {
-		printf("test_fork left out: run under an emulator (%s)\n",
-			getenv("MA_TEST_EXEC"));
+	if (test_emulated("test_fork"))
 		return;
-	}
 
 	const char *preload = getenv("LD_PRELOAD");
 
@@ -1598,7 +1556,7 @@ START_TEST(test_fork)
 		return;
 	}
 	for (int k = 0; k < 3; k++) {
-		struct data_mover_dsa *dmd = mover(cfgs[_i], notifiers[k]);
+		struct data_mover_dsa *dmd = mover(cfgs[_i], test_notifiers[k]);
 		struct runtime *r = k == 0 ? NULL : runtime_new();
 		unsigned char *src = malloc(n), *dst = calloc(1, n);
 		struct future_notifier nf;
@@ -1606,7 +1564,7 @@ START_TEST(test_fork)
 
 		ck_assert_ptr_nonnull(src);
 		ck_assert_ptr_nonnull(dst);
-		fill_pattern(src, n, 11 + (unsigned)k);
+		test_fill(src, n, 11 + (unsigned)k);
 
 		struct vdm_operation_future f = vdm_memcpy(
 			data_mover_dsa_get_vdm(dmd), dst, src, n, 0);
@@ -1625,13 +1583,13 @@ START_TEST(test_fork)
 			data_mover_dsa_delete(dmd);
 			_exit(ok ? 0 : 1);
 		}
-		wait_future(r, &f);
+		test_wait(r, &f);
 		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
 		ck_assert_int_eq(memcmp(src, dst, n), 0);
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 			"the child failed (status %#x, notifier %d)", status,
-			(int)notifiers[k]);
+			(int)test_notifiers[k]);
 		if (r != NULL)
 			runtime_delete(r);
 		data_mover_dsa_delete(dmd);

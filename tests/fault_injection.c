@@ -9,6 +9,8 @@
  * library keeps working afterwards.
  */
 
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>

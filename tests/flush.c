@@ -14,10 +14,11 @@
 #include "config.h"
 #endif
 
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -25,6 +26,7 @@
 #include <libminiasync.h>
 
 #include "mem_ops.h"
+#include "test_util.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -122,21 +124,16 @@ START_TEST(test_capabilities)
 	ck_assert_uint_eq(caps & VDM_F_NO_CACHE_HINT, VDM_F_NO_CACHE_HINT);
 	ck_assert_uint_eq(caps & ~(unsigned)VDM_F_VALID_FLAGS, 0);
 
-	struct data_mover_sync *dms = data_mover_sync_new();
+	for (int k = 0; k < TEST_MOVER_KINDS; k++) {
+		struct test_mover m;
+		struct vdm *vdm = test_mover_new(&m, (enum test_mover_kind)k,
+			FUTURE_NOTIFIER_NONE);
 
-	ck_assert_ptr_nonnull(dms);
-	ck_assert_uint_eq(data_mover_sync_get_vdm(dms)->capabilities, caps);
-	ck_assert_int_eq(!!vdm_is_supported(data_mover_sync_get_vdm(dms),
-		VDM_F_MEM_DURABLE), durable != 0);
-	data_mover_sync_delete(dms);
-
-	struct data_mover_threads *dmt = data_mover_threads_new(1, 4,
-		FUTURE_NOTIFIER_NONE);
-
-	ck_assert_ptr_nonnull(dmt);
-	ck_assert_uint_eq(data_mover_threads_get_vdm(dmt)->capabilities,
-		caps);
-	data_mover_threads_delete(dmt);
+		ck_assert_uint_eq(vdm->capabilities, caps);
+		ck_assert_int_eq(!!vdm_is_supported(vdm, VDM_F_MEM_DURABLE),
+			durable != 0);
+		test_mover_delete(&m);
+	}
 }
 END_TEST
 
@@ -149,12 +146,6 @@ static const size_t offsets[] = { 0, 1, 7, 31, 33, 63, 64, 100, 127, 255 };
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
 #define NOFFSETS (sizeof(offsets) / sizeof(offsets[0]))
 
-static unsigned char
-pattern(size_t i)
-{
-	return (unsigned char)(i * 31 + 7);
-}
-
 /* Flushes of every size at every offset leave every byte as it was. */
 START_TEST(test_flush_odd)
 {
@@ -162,14 +153,14 @@ START_TEST(test_flush_odd)
 	static unsigned char buf[LEN] __attribute__((aligned(4096)));
 
 	for (size_t i = 0; i < LEN; i++)
-		buf[i] = pattern(i);
+		buf[i] = test_pattern(i, 0);
 	for (size_t s = 0; s < NSIZES; s++)
 		for (size_t o = 0; o < NOFFSETS; o++)
 			ma_flush(buf + offsets[o], sizes[s]);
 	ma_flush(buf, 0);
 	ma_flush(NULL, 0);
 	for (size_t i = 0; i < LEN; i++)
-		ck_assert_uint_eq(buf[i], pattern(i));
+		ck_assert_uint_eq(buf[i], test_pattern(i, 0));
 }
 END_TEST
 
@@ -186,7 +177,7 @@ START_TEST(test_durable_ops_odd)
 		size_t n = sizes[s], off = offsets[o];
 
 		for (size_t i = 0; i < LEN; i++) {
-			src[i] = pattern(i);
+			src[i] = test_pattern(i, 0);
 			dst[i] = 0;
 		}
 		ma_memcpy(dst + off, src, n, flags);
@@ -196,7 +187,7 @@ START_TEST(test_durable_ops_odd)
 			ck_assert_uint_eq(dst[off + i], 0x5a);
 		ma_memmove(src + off, src, n, flags);
 		for (size_t i = 0; i < n; i++)
-			ck_assert_uint_eq(src[off + i], pattern(i));
+			ck_assert_uint_eq(src[off + i], test_pattern(i, 0));
 		ck_assert_uint_eq(dst[off + n], 0);
 		if (off > 0)
 			ck_assert_uint_eq(dst[off - 1], 0);
@@ -214,14 +205,7 @@ START_TEST(test_flush_page_edges)
 	long page = sysconf(_SC_PAGESIZE);
 
 	ck_assert_int_gt(page, 0);
-	unsigned char *map = mmap(NULL, 3 * (size_t)page,
-		PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	ck_assert_ptr_ne(map, MAP_FAILED);
-	ck_assert_int_eq(mprotect(map, (size_t)page, PROT_NONE), 0);
-	ck_assert_int_eq(mprotect(map + 2 * page, (size_t)page, PROT_NONE),
-		0);
-	unsigned char *mid = map + page;
+	unsigned char *mid = test_map_guarded((size_t)page);
 	unsigned char *end = mid + page;
 
 	memset(mid, 0x33, (size_t)page);
@@ -236,7 +220,7 @@ START_TEST(test_flush_page_edges)
 	ma_flush(mid, (size_t)page);
 	ck_assert_uint_eq(mid[0], 0x44);
 	ck_assert_uint_eq(end[-1], 0x44);
-	munmap(map, 3 * (size_t)page);
+	test_unmap_guarded(mid, (size_t)page);
 }
 END_TEST
 
@@ -244,19 +228,17 @@ END_TEST
 START_TEST(test_vdm_flush)
 {
 	static unsigned char buf[4096 + 256];
-	struct data_mover_sync *dms = data_mover_sync_new();
-
-	ck_assert_ptr_nonnull(dms);
-	struct vdm *vdm = data_mover_sync_get_vdm(dms);
+	struct test_mover m;
+	struct vdm *vdm = test_mover_new(&m, TEST_MOVER_SYNC,
+		FUTURE_NOTIFIER_NONE);
 
 	for (size_t o = 0; o < NOFFSETS; o++) {
 		struct vdm_operation_future f = vdm_flush(vdm,
 			buf + offsets[o], 4096 - offsets[o], 0);
 
-		FUTURE_BUSY_POLL(&f);
-		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+		test_wait_success(NULL, &f);
 	}
-	data_mover_sync_delete(dms);
+	test_mover_delete(&m);
 }
 END_TEST
 

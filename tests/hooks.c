@@ -14,6 +14,8 @@
  */
 
 #define _GNU_SOURCE
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -117,6 +119,34 @@ START_TEST(test_durable_after_user_function)
 }
 END_TEST
 
+/*
+ * Waits at most 'seconds' for done(arg): 1 if it came, else 0 (a hang
+ * becomes a failure, not a stop).
+ */
+static int
+wait_until(int (*done)(const void *), const void *arg, double seconds)
+{
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (done(arg))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)(now.tv_sec - t0.tv_sec) +
+				(double)(now.tv_nsec - t0.tv_nsec) / 1e9 >
+				seconds)
+			return 0;
+		sched_yield();
+	}
+}
+
+static int
+flag_set(const void *flag)
+{
+	return atomic_load((_Atomic int *)flag);
+}
+
 /* A future that runs STEPS copies one after another on one mover. */
 #define STEPS 50
 #define STEP_SIZE 4096
@@ -174,15 +204,8 @@ static _Atomic int chain_finished;
 static void *
 slow_memcpy(void *dest, const void *src, size_t n, unsigned flags)
 {
-	struct timespec start, now;
-
 	(void)flags;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	do {
-		sched_yield();
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (!atomic_load(&chain_finished) &&
-		now.tv_sec - start.tv_sec < 20);
+	wait_until(flag_set, &chain_finished, 20.0);
 	return memcpy(dest, src, n);
 }
 
@@ -237,27 +260,47 @@ START_TEST(test_many_poller_words_no_timeout)
 }
 END_TEST
 
-/* A future whose word a thread of the test sets: a foreign poller. */
-struct word_data {
-	_Atomic uint64_t *word;
+/*
+ * The futures of this file but the steps and the select: a task of the
+ * test over one object of the test (a word, a gate, a library's word).
+ */
+struct obj_data {
+	void *obj;
 };
 
-struct word_output {
+struct obj_output {
 	int unused;
 };
 
-FUTURE(word_future, struct word_data, struct word_output);
+FUTURE(obj_future, struct obj_data, struct obj_output);
 
+static struct obj_future
+obj_future_new(future_task_fn task, void *obj)
+{
+	struct obj_future f;
+
+	f.data.obj = obj;
+	FUTURE_INIT(&f, task);
+	return f;
+}
+
+static void *
+obj_of(struct future_context *ctx)
+{
+	return ((struct obj_data *)future_context_get_data(ctx))->obj;
+}
+
+/* A future whose word a thread of the test sets: a foreign poller. */
 static enum future_state
 word_task(struct future_context *ctx, struct future_notifier *n)
 {
-	struct word_data *d = future_context_get_data(ctx);
+	_Atomic uint64_t *word = obj_of(ctx);
 
-	if (atomic_load(d->word) != 0)
+	if (atomic_load(word) != 0)
 		return FUTURE_STATE_COMPLETE;
 	if (n != NULL) {
 		n->notifier_used = FUTURE_NOTIFIER_POLLER;
-		n->poller.ptr_to_monitor = (uint64_t *)d->word;
+		n->poller.ptr_to_monitor = (uint64_t *)word;
 	}
 	return FUTURE_STATE_RUNNING;
 }
@@ -279,12 +322,10 @@ START_TEST(test_foreign_poller_word_timed)
 {
 	static _Atomic uint64_t word;
 	struct runtime *r = runtime_new();
-	struct word_future f;
+	struct obj_future f = obj_future_new(word_task, (void *)&word);
 	pthread_t setter;
 
 	atomic_store(&word, 0);
-	f.data.word = &word;
-	FUTURE_INIT(&f, word_task);
 	ma_test_count(MA_TEST_TIMED_SLEEP);
 	ck_assert_int_eq(pthread_create(&setter, NULL, set_word_when_asleep,
 		(void *)&word), 0);
@@ -295,25 +336,6 @@ START_TEST(test_foreign_poller_word_timed)
 }
 END_TEST
 
-
-/* Waits at most 'seconds' for *flag: a hang becomes a failure, not a stop. */
-static int
-wait_flag(_Atomic int *flag, double seconds)
-{
-	struct timespec t0, now;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		if (atomic_load(flag))
-			return 1;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((double)(now.tv_sec - t0.tv_sec) +
-				(double)(now.tv_nsec - t0.tv_nsec) / 1e9 >
-				seconds)
-			return 0;
-		sched_yield();
-	}
-}
 
 /*
  * A "select" future: polls a copy on a POLLER threads mover (handing it
@@ -326,7 +348,7 @@ struct select_data {
 	_Atomic uint64_t *word;
 };
 
-FUTURE(select_future, struct select_data, struct word_output);
+FUTURE(select_future, struct select_data, struct obj_output);
 
 static enum future_state
 select_task(struct future_context *ctx, struct future_notifier *n)
@@ -350,15 +372,8 @@ static _Atomic int copy_finished;
 static void *
 held_memcpy(void *dest, const void *src, size_t n, unsigned flags)
 {
-	struct timespec start, now;
-
 	(void)flags;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	do {
-		sched_yield();
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (!atomic_load(&copy_release) &&
-		now.tv_sec - start.tv_sec < 10);
+	wait_until(flag_set, &copy_release, 10.0);
 	atomic_store(&copy_finished, 1);
 	return memcpy(dest, src, n);
 }
@@ -436,18 +451,12 @@ struct gate {
 	struct future_waker waker;
 };
 
-struct gate_data {
-	struct gate *g;
-};
-
-FUTURE(gate_future, struct gate_data, struct word_output);
-
 static _Atomic unsigned long gate_polls;
 
 static enum future_state
 gate_task(struct future_context *ctx, struct future_notifier *n)
 {
-	struct gate *g = ((struct gate_data *)future_context_get_data(ctx))->g;
+	struct gate *g = obj_of(ctx);
 
 	atomic_fetch_add(&gate_polls, 1);
 	if (g->slow) {
@@ -485,7 +494,7 @@ gate_open(struct gate *g)
 struct gates {
 	size_t n;
 	struct gate *g;
-	struct gate_future *f;
+	struct obj_future *f; /* the gates' futures (gate_task) */
 	struct future **ptrs;
 	struct runtime *r;
 	_Atomic pid_t tid;
@@ -516,8 +525,7 @@ gates_start(struct gates *gs, size_t n, int slow, int clock, pthread_t *t)
 	ck_assert(gs->g != NULL && gs->f != NULL && gs->ptrs != NULL);
 	for (size_t i = 0; i < n; i++) {
 		gs->g[i].slow = slow;
-		gs->f[i].data.g = &gs->g[i];
-		FUTURE_INIT(&gs->f[i], gate_task);
+		gs->f[i] = obj_future_new(gate_task, &gs->g[i]);
 		gs->ptrs[i] = FUTURE_AS_RUNNABLE(&gs->f[i]);
 	}
 	gs->g[n - 1].clock = clock;
@@ -609,6 +617,13 @@ START_TEST(test_deferral_sleeps_10000)
 }
 END_TEST
 
+/* Whether a gate was polled since the count was *polls. */
+static int
+gate_polled_since(const void *polls)
+{
+	return atomic_load(&gate_polls) != *(const unsigned long *)polls;
+}
+
 /*
  * The age that ends a deferral is read when it is tested: passes seem
  * to take 100 s (a clock gate), so a deferral is due about an hour after
@@ -635,18 +650,10 @@ START_TEST(test_batch_age_clock)
 	ma_test_clock_advance(10000ULL * 1000000000ULL);
 	gate_open(&gs.g[1]);
 
-	_Atomic int passed = 0;
-	struct timespec t0, now;
+	int passed = wait_until(gate_polled_since, &polls, 10.0);
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		if (atomic_load(&gate_polls) != polls)
-			atomic_store(&passed, 1);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (!atomic_load(&passed) && now.tv_sec - t0.tv_sec < 10);
 	gates_end(&gs, t, "age clock");
-	ck_assert_msg(atomic_load(&passed),
-		"no pass after the deferral's age passed");
+	ck_assert_msg(passed, "no pass after the deferral's age passed");
 }
 END_TEST
 
@@ -659,17 +666,10 @@ struct libword {
 	_Atomic int done;
 };
 
-struct libword_data {
-	struct libword *w;
-};
-
-FUTURE(libword_future, struct libword_data, struct word_output);
-
 static enum future_state
 libword_task(struct future_context *ctx, struct future_notifier *n)
 {
-	struct libword *w =
-		((struct libword_data *)future_context_get_data(ctx))->w;
+	struct libword *w = obj_of(ctx);
 
 	if (atomic_load(&w->done))
 		return FUTURE_STATE_COMPLETE;
@@ -698,26 +698,29 @@ handoff_waiter(void *arg)
 }
 
 /*
- * Runs the wait in a thread with the hand-off armed; 1 if it returned
- * by itself (within 10 s when fenced; a held one is given 1 s, and must
- * hang), else rescues it with a signal.
+ * Waits for the n futures on a runtime of its own, in a thread, with the
+ * hand-off armed; 1 if the wait returned by itself (within 10 s when
+ * fenced; a held one is given 1 s, and must hang), else rescues it with
+ * a signal.
  */
 static int
-handoff_run(struct handoff_wait *hw, enum ma_handoff h, int hold,
+handoff_run(struct future **futs, size_t n, enum ma_handoff h, int hold,
 	void (*window)(void *), void *arg)
 {
+	struct handoff_wait hw = { runtime_new(), futs, n, 0 };
 	pthread_t t;
 	int returned;
 
-	atomic_store(&hw->returned, 0);
+	ck_assert_ptr_nonnull(hw.r);
 	ma_test_handoff_arm(h, hold, window, arg);
-	ck_assert_int_eq(pthread_create(&t, NULL, handoff_waiter, hw), 0);
-	returned = wait_flag(&hw->returned, hold ? 1.0 : 10.0);
-	while (!atomic_load(&hw->returned)) {
+	ck_assert_int_eq(pthread_create(&t, NULL, handoff_waiter, &hw), 0);
+	returned = wait_until(flag_set, &hw.returned, hold ? 1.0 : 10.0);
+	while (!atomic_load(&hw.returned)) {
 		ma_poller_signal(); /* the rescue: watchers are counted */
 		sched_yield();
 	}
 	pthread_join(t, NULL);
+	runtime_delete(hw.r);
 	return returned;
 }
 
@@ -742,19 +745,11 @@ START_TEST(test_handoff_poller_join)
 {
 	for (int hold = 0; hold < 2; hold++) {
 		struct libword w = { 0, 0 };
-		struct libword_future f;
-		struct future *futs[1];
-		struct handoff_wait hw;
+		struct obj_future f = obj_future_new(libword_task, &w);
+		struct future *futs[] = { FUTURE_AS_RUNNABLE(&f) };
 
-		f.data.w = &w;
-		FUTURE_INIT(&f, libword_task);
-		futs[0] = FUTURE_AS_RUNNABLE(&f);
-		hw.r = runtime_new();
-		hw.futs = futs;
-		hw.n = 1;
-		ck_assert_int_eq(handoff_run(&hw, MA_HANDOFF_POLLER_JOIN,
+		ck_assert_int_eq(handoff_run(futs, 1, MA_HANDOFF_POLLER_JOIN,
 			hold, join_window, &w), !hold);
-		runtime_delete(hw.r);
 	}
 }
 END_TEST
@@ -784,26 +779,16 @@ START_TEST(test_handoff_poller_sleep)
 {
 	for (int hold = 0; hold < 2; hold++) {
 		struct libword w = { 0, 0 };
-		struct gate g;
-		struct libword_future fw;
-		struct gate_future fg;
-		struct future *futs[2];
-		struct handoff_wait hw;
+		struct gate g = { 0 };
+		struct obj_future fw = obj_future_new(libword_task, &w);
+		struct obj_future fg = obj_future_new(gate_task, &g);
+		struct future *futs[] = {
+			FUTURE_AS_RUNNABLE(&fw), FUTURE_AS_RUNNABLE(&fg),
+		};
 		struct sleep_window_arg a = { &w, &g };
 
-		memset(&g, 0, sizeof(g));
-		fw.data.w = &w;
-		FUTURE_INIT(&fw, libword_task);
-		fg.data.g = &g;
-		FUTURE_INIT(&fg, gate_task);
-		futs[0] = FUTURE_AS_RUNNABLE(&fw);
-		futs[1] = FUTURE_AS_RUNNABLE(&fg);
-		hw.r = runtime_new();
-		hw.futs = futs;
-		hw.n = 2;
-		ck_assert_int_eq(handoff_run(&hw, MA_HANDOFF_POLLER_SLEEP,
+		ck_assert_int_eq(handoff_run(futs, 2, MA_HANDOFF_POLLER_SLEEP,
 			hold, sleep_window, &a), !hold);
-		runtime_delete(hw.r);
 	}
 }
 END_TEST

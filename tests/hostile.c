@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,52 +29,11 @@
 
 #include "test_util.h"
 
-static void
-fill_pattern(unsigned char *p, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (unsigned char)(i * 31 + seed * 7 + (i >> 8) + 1);
-}
-
-/* Byte offset of the first difference, or n when equal. */
-static size_t
-first_diff(const unsigned char *a, const unsigned char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return i;
-	return n;
-}
-
 /*
- * A memcpy for the workers that waits while the gate is shut: it holds
- * a copy back until the test has set the scene. Shut the gate before
- * installing it; once opened, the gate stays open. A mutex, not an
- * atomic flag, so that helgrind sees the hand-off too.
+ * The gate of test_util.h (test_gated_memcpy) holds a copy back until
+ * the test has set the scene: closed before it is installed, and, once
+ * opened, left open.
  */
-static pthread_mutex_t gate_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
-static int gate_is_open; /* guarded by gate_mutex */
-
-static void
-gate_set(int open)
-{
-	pthread_mutex_lock(&gate_mutex);
-	gate_is_open = open;
-	pthread_cond_broadcast(&gate_cond);
-	pthread_mutex_unlock(&gate_mutex);
-}
-
-static void *
-gated_memcpy(void *dst, const void *src, size_t n, unsigned flags)
-{
-	(void)flags;
-	pthread_mutex_lock(&gate_mutex);
-	while (!gate_is_open)
-		pthread_cond_wait(&gate_cond, &gate_mutex);
-	pthread_mutex_unlock(&gate_mutex);
-	return memcpy(dst, src, n);
-}
 
 /* Spins (yielding) until *counter reaches at least value. */
 static void
@@ -116,9 +74,7 @@ cv_loop_run(struct cv_loop *loop, struct future *fut)
 {
 	struct future_notifier n;
 
-	memset(&n, 0, sizeof(n));
-	n.waker.data = loop;
-	n.waker.wake = cv_loop_wake;
+	n = test_notifier(cv_loop_wake, loop);
 	pthread_mutex_lock(&loop->mutex);
 	for (;;) {
 		n.notifier_used = FUTURE_NOTIFIER_NONE;
@@ -170,9 +126,7 @@ START_TEST(test_condvar_loop)
 	atomic_init(&loop.wakes_entered, 0);
 	atomic_store(&copier_tid, 0);
 	data_mover_threads_set_memcpy_fn(dmt, tid_memcpy);
-	memset(&n, 0, sizeof(n));
-	n.waker.data = &loop;
-	n.waker.wake = cv_loop_wake;
+	n = test_notifier(cv_loop_wake, &loop);
 
 	struct vdm_operation_future f = vdm_memcpy(vdm, &b, &a, sizeof(a), 0);
 
@@ -218,14 +172,15 @@ START_TEST(test_condvar_loop_stress)
 	for (unsigned i = 0; i < n; i++) {
 		size_t len = 1 + (i * 37) % LEN;
 
-		fill_pattern(src, LEN, i);
+		test_fill(src, LEN, i);
 		memset(dst, 0, sizeof(dst));
 		struct vdm_operation_future f = vdm_memcpy(vdm, dst, src, len,
 			0);
 
 		cv_loop_run(&loop, FUTURE_AS_RUNNABLE(&f));
 		ck_assert_int_eq(f.output.result, VDM_SUCCESS);
-		ck_assert_msg(first_diff(dst, src, len) == len && dst[len] == 0,
+		ck_assert_msg(test_first_diff(dst, src, len) == len &&
+			dst[len] == 0,
 			"copy %u of %zu bytes is wrong", i, len);
 	}
 	data_mover_threads_delete(dmt);
@@ -277,17 +232,15 @@ START_TEST(test_reentrant_waker)
 		re.fut = &f;
 		atomic_store(&re.calls, 0);
 		atomic_store(&re.state, -1);
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &re;
-		n.waker.wake = reentrant_wake;
+		n = test_notifier(reentrant_wake, &re);
 
 		/* the copy waits until this poll is over */
-		gate_set(0);
-		data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
+		test_gate_close(0);
+		data_mover_threads_set_memcpy_fn(dmt, test_gated_memcpy);
 		ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f), &n),
 			FUTURE_STATE_RUNNING);
 		ck_assert_int_eq(n.notifier_used, FUTURE_NOTIFIER_WAKER);
-		gate_set(1);
+		test_gate_open();
 
 		while (sem_wait(&re.polled) != 0)
 			;
@@ -351,7 +304,7 @@ release_after_loop2_polled(void *arg)
 {
 	(void)arg;
 	wait_for_count(&loop2_polls, 1);
-	gate_set(1);
+	test_gate_open();
 	return NULL;
 }
 
@@ -368,24 +321,20 @@ START_TEST(test_handover_same_data)
 	ck_assert_int_eq(sem_init(&loop2_sem, 0, 0), 0);
 	atomic_store(&loop1_wakes, 0);
 	atomic_store(&loop2_polls, 0);
-	gate_set(0);
-	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
+	test_gate_close(0);
+	data_mover_threads_set_memcpy_fn(dmt, test_gated_memcpy);
 
 	struct vdm_operation_future f = vdm_memcpy(vdm, &b, &a, sizeof(a), 0);
 
 	/* loop 1: one poll, then it forgets the future */
-	memset(&n1, 0, sizeof(n1));
-	n1.waker.data = NULL;
-	n1.waker.wake = loop1_wake;
+	n1 = test_notifier(loop1_wake, NULL);
 	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f), &n1),
 		FUTURE_STATE_RUNNING);
 
 	/* loop 2: sleeps on its semaphore when promised a wake */
 	ck_assert_int_eq(pthread_create(&releaser, NULL,
 		release_after_loop2_polled, NULL), 0);
-	memset(&n2, 0, sizeof(n2));
-	n2.waker.data = NULL;
-	n2.waker.wake = loop2_wake;
+	n2 = test_notifier(loop2_wake, NULL);
 	for (;;) {
 		n2.notifier_used = FUTURE_NOTIFIER_NONE;
 		enum future_state s = future_poll(FUTURE_AS_RUNNABLE(&f), &n2);
@@ -515,13 +464,6 @@ tp_op_delete(void *data, const struct vdm_operation *operation,
 
 static _Atomic unsigned tp_wakes;
 
-static void
-tp_count_wake(void *data)
-{
-	(void)data;
-	atomic_fetch_add(&tp_wakes, 1);
-}
-
 static struct vdm_operation_future
 tp_operation(struct vdm *vdm, enum vdm_operation_type type, char *dst,
 	char *src)
@@ -606,9 +548,7 @@ START_TEST(test_third_party_output)
 		/* by hand, with a notifier whose waker data is not NULL */
 		struct future_notifier n;
 
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &n;
-		n.waker.wake = tp_count_wake;
+		n = test_notifier(test_count_wake, (void *)&tp_wakes);
 		f = tp_operation(&mover.vdm, type, dst, src);
 		while (future_poll(FUTURE_AS_RUNNABLE(&f), &n) !=
 				FUTURE_STATE_COMPLETE)
@@ -673,7 +613,7 @@ START_TEST(test_burst_uses_all_workers)
 
 	ck_assert_ptr_nonnull(dmt);
 	ck_assert(src != NULL && dst != NULL);
-	fill_pattern(src, (BURST + 1) * BURST_LEN, 5);
+	test_fill(src, (BURST + 1) * BURST_LEN, 5);
 	atomic_store(&burst_armed, 0);
 	atomic_store(&burst_now, 0);
 	data_mover_threads_set_memcpy_fn(dmt, burst_memcpy);
@@ -700,8 +640,9 @@ START_TEST(test_burst_uses_all_workers)
 		runtime_wait_multiple(r, list, BURST);
 		for (int k = 0; k < BURST; k++)
 			ck_assert_int_eq(futs[k].output.result, VDM_SUCCESS);
-		ck_assert_msg(first_diff(dst, src, (BURST + 1) * BURST_LEN) ==
-			(BURST + 1) * BURST_LEN, "rep %u: data differs", rep);
+		ck_assert_msg(test_first_diff(dst, src,
+			(BURST + 1) * BURST_LEN) == (BURST + 1) * BURST_LEN,
+			"rep %u: data differs", rep);
 		ck_assert_msg(atomic_load(&burst_met),
 			"rep %u: with the first copy of the burst held, no "
 			"other worker took one of the other %d (in %d s)", rep,
@@ -729,7 +670,7 @@ END_TEST
 #define AREA_BUF 64
 
 struct area {
-	unsigned char *map; /* inaccessible page, page, inaccessible page */
+	unsigned char *map; /* a page between two inaccessible ones */
 	size_t page;
 	unsigned char *buf; /* AREA_BUF bytes, AREA_GUARD each side */
 	unsigned char *ref; /* what the page must hold */
@@ -739,29 +680,25 @@ static void
 area_new(struct area *a, unsigned seed)
 {
 	a->page = (size_t)sysconf(_SC_PAGESIZE);
-	a->map = mmap(NULL, 3 * a->page, PROT_NONE,
-		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ck_assert(a->map != MAP_FAILED);
-	ck_assert_int_eq(mprotect(a->map + a->page, a->page,
-		PROT_READ | PROT_WRITE), 0);
-	a->buf = a->map + 2 * a->page - AREA_GUARD - AREA_BUF;
+	a->map = test_map_guarded(a->page);
+	a->buf = a->map + a->page - AREA_GUARD - AREA_BUF;
 	a->ref = malloc(a->page);
 	ck_assert_ptr_nonnull(a->ref);
-	fill_pattern(a->map + a->page, a->page, seed);
-	memcpy(a->ref, a->map + a->page, a->page);
+	test_fill(a->map, a->page, seed);
+	memcpy(a->ref, a->map, a->page);
 }
 
 /* 1 if the page is as it was. */
 static int
 area_intact(const struct area *a)
 {
-	return first_diff(a->map + a->page, a->ref, a->page) == a->page;
+	return test_first_diff(a->map, a->ref, a->page) == a->page;
 }
 
 static void
 area_delete(struct area *a)
 {
-	munmap(a->map, 3 * a->page);
+	test_unmap_guarded(a->map, a->page);
 	free(a->ref);
 }
 
@@ -780,12 +717,7 @@ expect_corrupted(struct runtime *r, struct vdm_operation_future *f,
 	const char *mover, int type, const void *p1, const void *p2, size_t n,
 	uint64_t flags)
 {
-	if (r != NULL)
-		runtime_wait(r, FUTURE_AS_RUNNABLE(f));
-	else
-		while (future_poll(FUTURE_AS_RUNNABLE(f), NULL) !=
-				FUTURE_STATE_COMPLETE)
-			sched_yield();
+	test_wait(r, f);
 	ck_assert_msg(f->output.result == VDM_ERROR_JOB_CORRUPTED,
 		"%s %s(%p, %p, n=%#zx, flags=%#llx): result %d", mover,
 		op_names[type], p1, p2, n, (unsigned long long)flags,
@@ -834,42 +766,25 @@ static const size_t odd_sizes[] = {
 	SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 4095, (size_t)PTRDIFF_MAX + 1,
 };
 
-/* The mover of a sizes case: synchronous (i == 0) or threads. */
-static struct vdm *
-sizes_mover(int i, struct data_mover_sync **dms,
-	struct data_mover_threads **dmt)
-{
-	if (i == 0) {
-		*dms = data_mover_sync_new();
-		ck_assert_ptr_nonnull(*dms);
-		return data_mover_sync_get_vdm(*dms);
-	}
-	*dmt = data_mover_threads_new(2, 8, FUTURE_NOTIFIER_WAKER);
-	ck_assert_ptr_nonnull(*dmt);
-	return data_mover_threads_get_vdm(*dmt);
-}
-
 /* _i: 0 the synchronous mover, 1 the threads mover (runtime or polls) */
 START_TEST(test_sizes_unrepresentable)
 {
-	struct data_mover_sync *dms = NULL;
-	struct data_mover_threads *dmt = NULL;
+	struct test_mover m;
 	struct vdm *vdm;
 	struct runtime *r = runtime_new();
 	struct area d, s;
 
-	vdm = sizes_mover(_i, &dms, &dmt);
+	vdm = test_mover_new(&m, (enum test_mover_kind)_i,
+		FUTURE_NOTIFIER_WAKER);
 	area_new(&d, 1);
 	area_new(&s, 2);
 	for (size_t k = 0; k < sizeof(odd_sizes) / sizeof(odd_sizes[0]); k++)
-		check_odd_range(vdm, k % 2 ? NULL : r,
-			_i == 0 ? "sync" : "threads", &d, &s, d.buf, s.buf,
-			odd_sizes[k], 1);
+		check_odd_range(vdm, k % 2 ? NULL : r, m.name, &d, &s, d.buf,
+			s.buf, odd_sizes[k], 1);
 	area_delete(&d);
 	area_delete(&s);
 	runtime_delete(r);
-	data_mover_sync_delete(dms);
-	data_mover_threads_delete(dmt);
+	test_mover_delete(&m);
 }
 END_TEST
 
@@ -880,26 +795,23 @@ END_TEST
  */
 START_TEST(test_sizes_pointer_wraps)
 {
-	struct data_mover_sync *dms = NULL;
-	struct data_mover_threads *dmt = NULL;
+	struct test_mover m;
 	struct vdm *vdm;
 	struct runtime *r = runtime_new();
 	struct area d, s;
 	void *top = (void *)(UINTPTR_MAX - 31); /* 32 bytes below the end */
 
-	vdm = sizes_mover(_i, &dms, &dmt);
+	vdm = test_mover_new(&m, (enum test_mover_kind)_i,
+		FUTURE_NOTIFIER_WAKER);
 	area_new(&d, 3);
 	area_new(&s, 4);
-	const char *name = _i == 0 ? "sync" : "threads";
-
 	/* the source wraps; then the destination wraps */
-	check_odd_range(vdm, r, name, &d, &s, d.buf, top, AREA_BUF, 0);
-	check_odd_range(vdm, NULL, name, &d, &s, top, s.buf, AREA_BUF, 1);
+	check_odd_range(vdm, r, m.name, &d, &s, d.buf, top, AREA_BUF, 0);
+	check_odd_range(vdm, NULL, m.name, &d, &s, top, s.buf, AREA_BUF, 1);
 	area_delete(&d);
 	area_delete(&s);
 	runtime_delete(r);
-	data_mover_sync_delete(dms);
-	data_mover_threads_delete(dmt);
+	test_mover_delete(&m);
 }
 END_TEST
 
@@ -910,60 +822,22 @@ END_TEST
  * (done at its 5th poll). Once B's second entry is reached, B is
  * asynchronous, and every later pass must poll it before A.
  */
-static char poll_log[128];
-static size_t poll_log_len;
+static struct test_poll_log poll_log;
 
-struct logged_data {
-	char tag;
-	unsigned left;
-	int async;
-};
-
-struct logged_output {
-	unsigned polls;
-};
-
-FUTURE(logged_fut, struct logged_data, struct logged_output);
-
-static enum future_state
-logged_task(struct future_context *ctx, struct future_notifier *n)
-{
-	struct logged_data *data = future_context_get_data(ctx);
-	struct logged_output *out = future_context_get_output(ctx);
-
-	if (poll_log_len < sizeof(poll_log) - 1)
-		poll_log[poll_log_len++] = data->tag;
-	out->polls++;
-	if (n != NULL)
-		n->notifier_used = FUTURE_NOTIFIER_NONE;
-	return --data->left == 0 ? FUTURE_STATE_COMPLETE :
-		FUTURE_STATE_RUNNING;
-}
-
-static int
-logged_property(void *future, enum future_property property)
-{
-	struct logged_fut *fut = future;
-
-	return property == FUTURE_PROPERTY_ASYNC && fut->data.async;
-}
-
-static struct logged_fut
+/* A countdown future that logs its polls with tag. */
+static struct test_countdown_fut
 logged_fut_new(char tag, unsigned polls, int async)
 {
-	struct logged_fut fut;
+	struct test_countdown_fut fut = test_countdown_new(polls, async);
 
 	fut.data.tag = tag;
-	fut.data.left = polls;
-	fut.data.async = async;
-	fut.output.polls = 0;
-	FUTURE_INIT_EXT(&fut, logged_task, logged_property);
+	fut.data.log = &poll_log;
 	return fut;
 }
 
 struct turns_async_data {
-	FUTURE_CHAIN_ENTRY(struct logged_fut, plain);
-	FUTURE_CHAIN_ENTRY_LAST(struct logged_fut, async);
+	FUTURE_CHAIN_ENTRY(struct test_countdown_fut, plain);
+	FUTURE_CHAIN_ENTRY_LAST(struct test_countdown_fut, async);
 };
 
 struct turns_async_output {
@@ -976,13 +850,12 @@ START_TEST(test_async_first_every_pass)
 {
 	enum { A_POLLS = 20, B_ASYNC_POLLS = 5 };
 	struct runtime *r = runtime_new();
-	struct logged_fut a = logged_fut_new('A', A_POLLS, 0);
+	struct test_countdown_fut a = logged_fut_new('A', A_POLLS, 0);
 	struct turns_async_fut b;
 	struct future *futs[2];
 
 	ck_assert_ptr_nonnull(r);
-	memset(poll_log, 0, sizeof(poll_log));
-	poll_log_len = 0;
+	memset(&poll_log, 0, sizeof(poll_log));
 	FUTURE_CHAIN_ENTRY_INIT(&b.data.plain, logged_fut_new('1', 2, 0),
 		NULL, NULL);
 	FUTURE_CHAIN_ENTRY_INIT(&b.data.async,
@@ -997,15 +870,16 @@ START_TEST(test_async_first_every_pass)
 	ck_assert_uint_eq(b.data.async.fut.output.polls, B_ASYNC_POLLS);
 
 	/* from the pass after the first 'b' on: "bA" each pass */
-	const char *first_b = strchr(poll_log, 'b');
+	const char *first_b = strchr(poll_log.buf, 'b');
 
 	ck_assert_ptr_nonnull(first_b);
-	size_t at = (size_t)(first_b - poll_log) + 1;
+	size_t at = (size_t)(first_b - poll_log.buf) + 1;
 
 	for (unsigned pass = 1; pass < B_ASYNC_POLLS; pass++, at += 2)
-		ck_assert_msg(poll_log[at] == 'b' && poll_log[at + 1] == 'A',
+		ck_assert_msg(poll_log.buf[at] == 'b' &&
+			poll_log.buf[at + 1] == 'A',
 			"pass %u after B turned asynchronous polled A first: "
-			"log \"%s\"", pass, poll_log);
+			"log \"%s\"", pass, poll_log.buf);
 }
 END_TEST
 
@@ -1025,7 +899,7 @@ watch_then_open_gate(void *arg)
 	struct sleep_watch *w = arg;
 
 	atomic_store(&w->slept, test_wait_until_sleeping(w->tid));
-	gate_set(1);
+	test_gate_open();
 	return NULL;
 }
 
@@ -1044,8 +918,8 @@ START_TEST(test_overflow_runtime_sleeps)
 
 	ck_assert_ptr_nonnull(dmt);
 	ck_assert_ptr_nonnull(r);
-	gate_set(0);
-	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
+	test_gate_close(0);
+	data_mover_threads_set_memcpy_fn(dmt, test_gated_memcpy);
 	for (int i = 0; i < NOPS; i++) {
 		src[i] = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
 		dst[i] = 0;
@@ -1087,7 +961,6 @@ static void *
 busy_poller_main(void *arg)
 {
 	struct busy_poller *p = arg;
-	static const unsigned char zero[1] = { 0 };
 	unsigned char *src = malloc(BUSY_BATCH * BUSY_MAX);
 	unsigned char *dst = malloc(BUSY_BATCH * (BUSY_MAX + 1));
 	unsigned seed = p->seed;
@@ -1107,7 +980,7 @@ busy_poller_main(void *arg)
 			unsigned char *d = dst + (size_t)k * (BUSY_MAX + 1);
 
 			len[k] = 1 + (size_t)rand_r(&seed) % BUSY_MAX;
-			fill_pattern(s, len[k], seed);
+			test_fill(s, len[k], seed);
 			memset(d, 0, len[k] + 1);
 			futs[k] = vdm_memcpy(p->vdm, d, s, len[k], 0);
 		}
@@ -1123,9 +996,11 @@ busy_poller_main(void *arg)
 			unsigned char *s = src + (size_t)k * BUSY_MAX;
 			unsigned char *d = dst + (size_t)k * (BUSY_MAX + 1);
 
+			size_t n = len[k];
+
 			if (futs[k].output.result != VDM_SUCCESS ||
-					first_diff(d, s, len[k]) != len[k] ||
-					first_diff(d + len[k], zero, 1) != 1)
+					test_first_diff(d, s, n) < n ||
+					d[n] != 0)
 				p->bad++;
 		}
 	}
@@ -1210,9 +1085,7 @@ START_TEST(test_waker_waits_on_same_mover)
 		ne.a = 1000 + i;
 		ne.b = 0;
 		atomic_store(&ne.done, 0);
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &ne;
-		n.waker.wake = nested_wake;
+		n = test_notifier(nested_wake, &ne);
 		while (future_poll(FUTURE_AS_RUNNABLE(&f), &n) !=
 				FUTURE_STATE_COMPLETE)
 			sched_yield();
@@ -1262,7 +1135,7 @@ START_TEST(test_reentrant_waker_big)
 	ck_assert(dmt != NULL && src != NULL && dst != NULL);
 	ck_assert_int_eq(sem_init(&sp.polled, 0, 0), 0);
 	for (unsigned i = 0; i < reps; i++) {
-		fill_pattern(src, BIG_LEN, i);
+		test_fill(src, BIG_LEN, i);
 		memset(dst, 0, BIG_LEN);
 
 		struct vdm_operation_future f = vdm_memcpy(vdm, dst, src,
@@ -1271,21 +1144,19 @@ START_TEST(test_reentrant_waker_big)
 
 		sp.fut = &f;
 		atomic_store(&sp.state, -1);
-		memset(&n, 0, sizeof(n));
-		n.waker.data = &sp;
-		n.waker.wake = self_poll_wake;
-		/* the shares wait until this poll is over: one poller at once */
-		gate_set(0);
-		data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
+		n = test_notifier(self_poll_wake, &sp);
+		/* the shares wait until this poll is over: one poller */
+		test_gate_close(0);
+		data_mover_threads_set_memcpy_fn(dmt, test_gated_memcpy);
 		ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f), &n),
 			FUTURE_STATE_RUNNING);
-		gate_set(1);
+		test_gate_open();
 		while (sem_wait(&sp.polled) != 0)
 			;
 		ck_assert_int_eq(atomic_load(&sp.state),
 			FUTURE_STATE_COMPLETE);
 		ck_assert_int_eq(f.output.result, VDM_SUCCESS);
-		ck_assert(first_diff(dst, src, BIG_LEN) == BIG_LEN);
+		ck_assert(test_first_diff(dst, src, BIG_LEN) == BIG_LEN);
 
 		/* records are reused at once: small copies still right */
 		data_mover_threads_set_memcpy_fn(dmt, NULL);

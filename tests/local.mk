@@ -8,9 +8,12 @@
 # which builds it from tests/NAME.c with the shared main and helpers
 # (tests/libmatest.la) against the library (automake's defaults: the
 # LDADD and flags below). A white-box suite, which reaches the library's
-# internals or arms its faults, sets its own sources, flags and the test
-# build of the library (see tests/hooks). A suite of concurrency code is
-# also run under helgrind by .ci/run:
+# internals or arms its faults, is linked with the test build of the
+# library, one line (and includes tests/whitebox.h first):
+#
+#     tests_NAME_LDADD = $(ma_whitebox_ldadd)
+#
+# A suite of concurrency code is also run under helgrind by .ci/run:
 #
 #     ma_helgrind_suites += tests/NAME
 #
@@ -56,7 +59,7 @@ if HAVE_CHECK
 check_LTLIBRARIES = tests/libmatest.la
 endif
 tests_libmatest_la_SOURCES = tests/test_main.c tests/test_util.c \
-	tests/test_util.h
+	tests/test_util.h tests/whitebox.h
 
 # What a suite without settings of its own is built with. The other
 # programs of the tree (examples, bench) set their own LDADD; Check's
@@ -65,54 +68,42 @@ AM_CFLAGS += $(CHECK_CFLAGS)
 LDADD = tests/libmatest.la lib/libminiasync.la $(CHECK_LIBS) $(PTHREAD_LIBS)
 
 # The white-box suites: linked with the test build of the library (every
-# symbol visible, faults armable: lib/fault.h).
+# symbol visible, faults armable: lib/fault.h); tests/whitebox.h gives
+# their sources the declarations of that build (MA_FAULT_INJECTION).
 ma_whitebox_ldadd = tests/libmatest.la lib/libminiasync-test.la \
 	$(CHECK_LIBS) $(PTHREAD_LIBS)
 
-# For a suite that lists its own sources, tests/test_main.c and
-# tests/test_util.c among them (as every suite did before
-# tests/libmatest.la): its _CFLAGS and _LDADD.
-ma_test_cflags = $(AM_CFLAGS)
-ma_test_ldadd = lib/libminiasync.la $(CHECK_LIBS) $(PTHREAD_LIBS)
-
 # allocation failures everywhere
 ma_check_suites += tests/fault_injection
-tests_fault_injection_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_fault_injection_LDADD = $(ma_whitebox_ldadd)
 
 # white-box checks through the test build's counters (lib/fault.h)
 ma_check_suites += tests/hooks
 ma_helgrind_suites += tests/hooks
-tests_hooks_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_hooks_LDADD = $(ma_whitebox_ldadd)
 
 # the mover's queue (lib/ringbuf.h) is internal: the test build has it
 ma_check_suites += tests/ringbuf
 ma_helgrind_suites += tests/ringbuf
-tests_ringbuf_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_ringbuf_LDADD = $(ma_whitebox_ldadd)
 
 # white-box: the arena's symbols are internal, and its growth faults armable
 ma_check_suites += tests/arena
 ma_helgrind_suites += tests/arena
-tests_arena_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_arena_LDADD = $(ma_whitebox_ldadd)
 
 # white-box: the threads mover's pool, its sleep at a stalled producer,
 # fork without workers (test hooks and faults of lib/fault.h)
 ma_check_suites += tests/threads_internal
 ma_helgrind_suites += tests/threads_internal
-tests_threads_internal_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_threads_internal_LDADD = $(ma_whitebox_ldadd)
 
 # the wait primitive and the flush path: white-box, on the test library
 ma_check_suites += tests/park
 ma_helgrind_suites += tests/park
-tests_park_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_park_LDADD = $(ma_whitebox_ldadd)
 
 ma_check_suites += tests/flush
-tests_flush_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_flush_LDADD = $(ma_whitebox_ldadd)
 
 # Valgrind: 'make check-valgrind-memcheck' (also -helgrind, -drd) runs the
@@ -139,13 +130,11 @@ print-helgrind-suites:
 
 # the store paths of lib/mem_ops.c, each forced: white-box, on the test library
 ma_check_suites += tests/store
-tests_store_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_store_LDADD = $(ma_whitebox_ldadd)
 
 # the DSA mover on the work-queue model (white-box: the model's hooks)
 ma_check_suites += tests/dsa
 ma_helgrind_suites += tests/dsa
-tests_dsa_CPPFLAGS = $(AM_CPPFLAGS) -DMA_FAULT_INJECTION
 tests_dsa_LDADD = $(ma_whitebox_ldadd)
 # opt-in: 'make check MINIASYNC_DSA_WQ=wq0.0' runs the cases on that queue
 AM_TESTS_ENVIRONMENT += \

@@ -2,14 +2,16 @@
 # Copyright 2026, libminiasync developers
 #
 # map_symbols.sh -- sourced by tests/abi_symbols.sh and tests/tree_check.sh:
-# reads the version script lib/libminiasync.map, the one list of the
-# library's exports.
+# reads a version script (lib/libminiasync.map,
+# dml/libminiasync-vdm-dml.map), the one list of a library's exports.
 #
 # map_symbols MAP: prints "symbol node" for every global of the version
 # script MAP, and "node node" for each of its nodes (the version
 # definitions the library exports). Knows the script's grammar as ld
 # takes it: NODE { global: a; b; local: *; } [PARENT]; with /* */
-# comments anywhere.
+# comments anywhere. An anonymous script ({ global: ...; }; without a
+# node name, as 0.2's libminiasync-vdm-dml had) gives its symbols the
+# library's base version, which objdump calls "Base", and no node line.
 map_symbols() {
 	awk '
 		function take(t) {
@@ -17,8 +19,11 @@ map_symbols() {
 				if (t == "{") {
 					depth = 1
 					scope = "global"
+					if (node == "")
+						node = "Base"
 				} else if (t == ";") {
 					closed = 0
+					node = ""
 				} else if (!closed) {
 					node = t
 					print node, node

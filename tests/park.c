@@ -13,6 +13,8 @@
 #include "config.h"
 #endif
 
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>

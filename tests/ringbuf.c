@@ -8,6 +8,8 @@
  * item must come out exactly once and each producer's items in order.
  */
 
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>

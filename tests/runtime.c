@@ -72,7 +72,8 @@ job_post(struct remote_op *op)
 static void
 job_finish(struct remote_op *op)
 {
-	if (op->wait_sleeping != 0 && !test_wait_until_sleeping(op->wait_sleeping))
+	if (op->wait_sleeping != 0 &&
+			!test_wait_until_sleeping(op->wait_sleeping))
 		op->value = -1; /* the waiter never slept: test fails */
 	op->result = op->value;
 	switch (op->mode) {
@@ -199,59 +200,6 @@ remote_fut_new(struct remote_op *op, enum future_notifier_type mode,
 	return fut;
 }
 
-/* A future that completes on its n-th poll and promises nothing. */
-struct countdown_data {
-	unsigned left;
-	_Atomic unsigned *polls;
-	_Atomic unsigned *order; /* where to take a ticket at first poll */
-	unsigned ticket;
-	int async;
-};
-
-struct countdown_output {
-	unsigned polls;
-};
-
-FUTURE(countdown_fut, struct countdown_data, struct countdown_output);
-
-static enum future_state
-countdown_task(struct future_context *ctx, struct future_notifier *n)
-{
-	struct countdown_data *data = future_context_get_data(ctx);
-	struct countdown_output *out = future_context_get_output(ctx);
-
-	(void)n;
-	if (out->polls++ == 0 && data->order != NULL)
-		data->ticket = atomic_fetch_add(data->order, 1);
-	if (data->polls != NULL)
-		atomic_fetch_add(data->polls, 1);
-	return --data->left == 0 ? FUTURE_STATE_COMPLETE :
-		FUTURE_STATE_RUNNING;
-}
-
-static int
-countdown_property(void *future, enum future_property property)
-{
-	struct countdown_fut *fut = future;
-
-	return property == FUTURE_PROPERTY_ASYNC && fut->data.async;
-}
-
-static struct countdown_fut
-countdown_fut_new(unsigned polls, int async, _Atomic unsigned *order)
-{
-	struct countdown_fut fut;
-
-	fut.data.left = polls;
-	fut.data.polls = NULL;
-	fut.data.order = order;
-	fut.data.ticket = 0;
-	fut.data.async = async;
-	fut.output.polls = 0;
-	FUTURE_INIT_EXT(&fut, countdown_task, countdown_property);
-	return fut;
-}
-
 START_TEST(test_new_delete)
 {
 	struct runtime *r = runtime_new();
@@ -266,7 +214,7 @@ END_TEST
 START_TEST(test_wait_complete)
 {
 	struct runtime *r = runtime_new();
-	struct countdown_fut fut = countdown_fut_new(1, 0, NULL);
+	struct test_countdown_fut fut = test_countdown_new(1, 0);
 
 	FUTURE_INIT_COMPLETE(&fut);
 	runtime_wait(r, FUTURE_AS_RUNNABLE(&fut));
@@ -280,7 +228,7 @@ END_TEST
 START_TEST(test_wait_polls_none)
 {
 	struct runtime *r = runtime_new();
-	struct countdown_fut fut = countdown_fut_new(1000, 0, NULL);
+	struct test_countdown_fut fut = test_countdown_new(1000, 0);
 
 	runtime_wait(r, FUTURE_AS_RUNNABLE(&fut));
 	ck_assert_int_eq(FUTURE_STATE(&fut), FUTURE_STATE_COMPLETE);
@@ -292,17 +240,13 @@ END_TEST
 /* Each notifier: the result arrives and the future is complete. */
 START_TEST(test_wait_remote)
 {
-	static const enum future_notifier_type modes[] = {
-		FUTURE_NOTIFIER_NONE, FUTURE_NOTIFIER_WAKER,
-		FUTURE_NOTIFIER_POLLER,
-	};
 	struct runtime *r = runtime_new();
 
 	workers_start();
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < TEST_NNOTIFIERS; i++) {
 		struct remote_op op;
-		struct remote_fut fut = remote_fut_new(&op, modes[i], 40 + i,
-			NULL);
+		struct remote_fut fut = remote_fut_new(&op, test_notifiers[i],
+			40 + i, NULL);
 
 		runtime_wait(r, FUTURE_AS_RUNNABLE(&fut));
 		ck_assert_int_eq(FUTURE_STATE(&fut), FUTURE_STATE_COMPLETE);
@@ -436,11 +380,12 @@ START_TEST(test_wait_multiple_async_first)
 {
 	struct runtime *r = runtime_new();
 	_Atomic unsigned order = 0;
-	struct countdown_fut futs[8];
+	struct test_countdown_fut futs[8];
 	struct future *list[8];
 
 	for (int i = 0; i < 8; i++) {
-		futs[i] = countdown_fut_new(3 + (unsigned)i, i % 3 == 2, &order);
+		futs[i] = test_countdown_new(3 + (unsigned)i, i % 3 == 2);
+		futs[i].data.order = &order;
 		list[i] = FUTURE_AS_RUNNABLE(&futs[i]);
 	}
 	runtime_wait_multiple(r, list, 8);
@@ -476,7 +421,7 @@ END_TEST
  */
 struct two_step_data {
 	FUTURE_CHAIN_ENTRY(struct remote_fut, remote);
-	FUTURE_CHAIN_ENTRY_LAST(struct countdown_fut, countdown);
+	FUTURE_CHAIN_ENTRY_LAST(struct test_countdown_fut, countdown);
 };
 
 struct two_step_output {
@@ -496,7 +441,7 @@ START_TEST(test_chain_promise_changes)
 		remote_fut_new(&op, FUTURE_NOTIFIER_WAKER, 5, NULL), NULL,
 		NULL);
 	FUTURE_CHAIN_ENTRY_INIT(&fut.data.countdown,
-		countdown_fut_new(50, 0, NULL), NULL, NULL);
+		test_countdown_new(50, 0), NULL, NULL);
 	FUTURE_CHAIN_INIT(&fut);
 	runtime_wait(r, FUTURE_AS_RUNNABLE(&fut));
 	ck_assert_int_eq(fut.data.remote.fut.output.result, 5);

@@ -18,11 +18,12 @@
 #include "config.h"
 #endif
 
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -94,46 +95,20 @@ force(size_t p, enum mode m)
 	return 1;
 }
 
-static unsigned char
-pattern(size_t i)
-{
-	return (unsigned char)(i * 131 + (i >> 8) + 17);
-}
-
 /* Two areas, each a guard page on either side (PROT_NONE). */
 static unsigned char *area_a;
 static unsigned char *area_b;
 static unsigned char ref[AREA];
 
-static unsigned char *
-map_area(void)
-{
-	long page = sysconf(_SC_PAGESIZE);
-
-	ck_assert_int_gt(page, 0);
-	size_t len = ((AREA + (size_t)page - 1) / (size_t)page) *
-		(size_t)page;
-	unsigned char *m = mmap(NULL, len + 2 * (size_t)page,
-		PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	ck_assert_ptr_ne(m, MAP_FAILED);
-	ck_assert_int_eq(mprotect(m, (size_t)page, PROT_NONE), 0);
-	ck_assert_int_eq(mprotect(m + page + len, (size_t)page, PROT_NONE),
-		0);
-	return m + page;
-}
-
 static void
 setup(void)
 {
 	if (area_a == NULL) {
-		area_a = map_area();
-		area_b = map_area();
+		area_a = test_map_guarded(AREA);
+		area_b = test_map_guarded(AREA);
 	}
-	for (size_t i = 0; i < AREA; i++) {
-		area_a[i] = pattern(i);
-		area_b[i] = pattern(i + 7777);
-	}
+	test_fill(area_a, AREA, 0);
+	test_fill(area_b, AREA, 1);
 }
 
 /*
@@ -155,7 +130,7 @@ check_area(size_t lo, size_t hi, const char *op, size_t n, size_t doff,
 				ref[i]);
 	}
 	for (size_t i = lo; i < hi; i++)
-		area_b[i] = pattern(i + 7777);
+		area_b[i] = test_pattern(i, 1);
 }
 
 /* memcpy of n bytes from a + GUARD + soff to b + GUARD + doff. */
@@ -181,6 +156,20 @@ one_set(size_t n, size_t doff, int c, unsigned flags)
 	memset(ref + d, c, n);
 	EXPECT(ma_memset(area_b + d, c, n, flags) == area_b + d);
 	check_area(d - GUARD, d + n + GUARD, "memset", n, doff, 0, flags);
+}
+
+/*
+ * The ways a case runs: every path with every mode below modes, as
+ * for (size_t w = 0; next_way(&w, modes); w++): forces way *w, or the
+ * next one this processor can run (moving *w on); 0 after the last.
+ */
+static int
+next_way(size_t *w, enum mode modes)
+{
+	for (; *w < NPATHS * (size_t)modes; ++*w)
+		if (force(*w / (size_t)modes, (enum mode)(*w % (size_t)modes)))
+			return 1;
+	return 0;
 }
 
 /* memmove within area b: dest at GUARD + doff, src delta bytes from it. */
@@ -229,10 +218,7 @@ sizes_around(size_t *out)
  */
 START_TEST(test_every_size)
 {
-	for (size_t p = 0; p < NPATHS; p++)
-	for (enum mode m = 0; m < MODES; m++) {
-		if (!force(p, m))
-			continue;
+	for (size_t w = 0; next_way(&w, MODES); w++) {
 		for (size_t f = 0; f < NFLAGS; f++)
 		for (size_t n = 0; n <= MAXN; n++) {
 			size_t doff = (n * 7) % LINE;
@@ -261,10 +247,7 @@ START_TEST(test_every_alignment)
 	size_t step = test_stress_iterations(1000) >= 1000 ? 1 : 7;
 	size_t sizes[64];
 
-	for (size_t p = 0; p < NPATHS; p++)
-	for (enum mode m = 0; m < MODE_NEVER_NT; m++) {
-		if (!force(p, m))
-			continue;
+	for (size_t w = 0; next_way(&w, MODE_NEVER_NT); w++) {
 		size_t nsizes = sizes_around(sizes);
 
 		for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++)
@@ -287,10 +270,7 @@ START_TEST(test_overlap)
 		1, 8, 63, 64, 65, 128, 200, 256, 257, 512, 1000, 4096,
 	};
 
-	for (size_t p = 0; p < NPATHS; p++)
-	for (enum mode m = 0; m < MODES; m++) {
-		if (!force(p, m))
-			continue;
+	for (size_t w = 0; next_way(&w, MODES); w++) {
 		for (size_t f = 0; f < NFLAGS; f++)
 		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 			size_t n = sizes[k];
@@ -328,10 +308,7 @@ START_TEST(test_page_edges)
 		(size_t)page;
 	static const size_t sizes[] = { 1, 8, 63, 64, 65, 200, 256, 300, 4096 };
 
-	for (size_t p = 0; p < NPATHS; p++)
-	for (enum mode m = 0; m < MODES; m++) {
-		if (!force(p, m))
-			continue;
+	for (size_t w = 0; next_way(&w, MODES); w++) {
 		for (size_t f = 0; f < NFLAGS; f++)
 		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 			size_t n = sizes[k];
@@ -466,10 +443,7 @@ START_TEST(test_write_backs)
 		"not tested here\n");
 	return;
 #endif
-	for (size_t p = 0; p < NPATHS; p++)
-	for (enum mode m = 0; m < MODES; m++) {
-		if (!force(p, m))
-			continue;
+	for (size_t w = 0; next_way(&w, MODES); w++) {
 		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
 		for (size_t off = 0; off < LINE; off++) {
 			size_t n = sizes[k];
@@ -508,23 +482,18 @@ START_TEST(test_movers)
 	size_t max = (6u << 20) + 128;
 	unsigned char *src = malloc(max);
 	unsigned char *dst = malloc(max);
-	struct data_mover_sync *dms = data_mover_sync_new();
-	struct data_mover_threads *dmt = data_mover_threads_new(2, 16,
-		FUTURE_NOTIFIER_NONE);
+	struct test_mover movers[TEST_MOVER_KINDS];
+	struct vdm *vdms[TEST_MOVER_KINDS];
 	struct runtime *r = runtime_new();
 
 	ck_assert_ptr_nonnull(src);
 	ck_assert_ptr_nonnull(dst);
-	ck_assert_ptr_nonnull(dms);
-	ck_assert_ptr_nonnull(dmt);
 	ck_assert_ptr_nonnull(r);
-	struct vdm *vdms[] = {
-		data_mover_sync_get_vdm(dms), data_mover_threads_get_vdm(dmt),
-	};
-
-	for (size_t i = 0; i < max; i++)
-		src[i] = pattern(i);
-	for (size_t v = 0; v < 2; v++)
+	for (int k = 0; k < TEST_MOVER_KINDS; k++)
+		vdms[k] = test_mover_new(&movers[k], (enum test_mover_kind)k,
+			FUTURE_NOTIFIER_NONE);
+	test_fill(src, max, 0);
+	for (size_t v = 0; v < TEST_MOVER_KINDS; v++)
 	for (size_t f = 1; f < NFLAGS; f++)
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		size_t n = sizes[k];
@@ -557,8 +526,8 @@ START_TEST(test_movers)
 		ck_assert_uint_eq(dst[1 + n], after);
 	}
 	runtime_delete(r);
-	data_mover_threads_delete(dmt);
-	data_mover_sync_delete(dms);
+	for (int k = 0; k < TEST_MOVER_KINDS; k++)
+		test_mover_delete(&movers[k]);
 	free(src);
 	free(dst);
 }

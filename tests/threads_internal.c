@@ -16,6 +16,8 @@
  *   still completes its operations (they run in the polling thread).
  */
 
+#include "whitebox.h" /* first: before the library's headers */
+
 #include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
@@ -38,53 +40,10 @@
 #define SLOW_SIZE 4096 /* the size of the copy the slow memcpy holds up */
 #define RING 16
 
-static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
-static int slow_entered; /* copies that reached the gate, under gate_lock */
-static int slow_release; /* under gate_lock */
-
-/* Copies; a copy of SLOW_SIZE bytes waits (asleep) for slow_release. */
-static void *
-gated_memcpy(void *dst, const void *src, size_t n, unsigned flags)
-{
-	(void)flags;
-	if (n == SLOW_SIZE) {
-		pthread_mutex_lock(&gate_lock);
-		slow_entered++;
-		pthread_cond_broadcast(&gate_cond);
-		while (!slow_release)
-			pthread_cond_wait(&gate_cond, &gate_lock);
-		pthread_mutex_unlock(&gate_lock);
-	}
-	return memcpy(dst, src, n);
-}
-
-/* Sets the gate: closed (0) or open (1). */
-static void
-gate_set(int open)
-{
-	pthread_mutex_lock(&gate_lock);
-	slow_entered = 0;
-	slow_release = open;
-	pthread_cond_broadcast(&gate_cond);
-	pthread_mutex_unlock(&gate_lock);
-}
-
-/* Waits until n copies have reached the gate. */
-static void
-gate_wait_entered(int n)
-{
-	pthread_mutex_lock(&gate_lock);
-	while (slow_entered < n)
-		pthread_cond_wait(&gate_cond, &gate_lock);
-	pthread_mutex_unlock(&gate_lock);
-}
-
-static void
-waker_count(void *data)
-{
-	atomic_fetch_add((_Atomic unsigned *)data, 1);
-}
+/*
+ * The gate of test_util.h, closed with test_gate_close(SLOW_SIZE): a copy
+ * of SLOW_SIZE bytes waits (asleep) until it opens; others pass.
+ */
 
 /* The bound the pool must keep: a small multiple of the ring. */
 static size_t
@@ -106,23 +65,22 @@ busy_poll_memory(int busy)
 		FUTURE_NOTIFIER_WAKER);
 
 	ck_assert_ptr_nonnull(dmt);
-	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
+	data_mover_threads_set_memcpy_fn(dmt, test_gated_memcpy);
 
 	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
 	static char slow_src[SLOW_SIZE], slow_dst[SLOW_SIZE];
 	struct vdm_operation_future slow;
 	_Atomic unsigned woken = 0;
 
-	gate_set(0);
+	test_gate_close(SLOW_SIZE);
 	if (busy) {
-		struct future_notifier n = { 0 };
+		struct future_notifier n = test_notifier(test_count_wake,
+			(void *)&woken);
 
-		n.waker.data = (void *)&woken;
-		n.waker.wake = waker_count;
 		slow = vdm_memcpy(vdm, slow_dst, slow_src, SLOW_SIZE, 0);
 		/* with a waker: for the worker, not for a busy poller */
 		future_poll(FUTURE_AS_RUNNABLE(&slow), &n);
-		gate_wait_entered(1);
+		test_gate_wait_held(1);
 	}
 
 	unsigned iters = test_stress_iterations(4000000);
@@ -144,7 +102,7 @@ busy_poll_memory(int busy)
 
 	size_t records = ma_threads_pool_records(dmt);
 
-	gate_set(1);
+	test_gate_open();
 	if (busy) {
 		FUTURE_BUSY_POLL(&slow);
 		ck_assert_uint_eq(atomic_load(&woken), 1);
@@ -192,19 +150,18 @@ START_TEST(test_polled_job_arms_no_waker)
 	void *ret;
 
 	ck_assert_ptr_nonnull(dmt);
-	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
+	data_mover_threads_set_memcpy_fn(dmt, test_gated_memcpy);
 	h.vdm = data_mover_threads_get_vdm(dmt);
 	memset(jsrc, 0x77, sizeof(jsrc));
-	gate_set(0);
+	test_gate_close(SLOW_SIZE);
 
 	/* the only worker: held at the gate */
 	struct vdm_operation_future slow = vdm_memcpy(h.vdm, sdst, ssrc,
 		SLOW_SIZE, 0);
 
-	n.waker.data = (void *)&woken_slow;
-	n.waker.wake = waker_count;
+	n = test_notifier(test_count_wake, (void *)&woken_slow);
 	future_poll(FUTURE_AS_RUNNABLE(&slow), &n);
-	gate_wait_entered(1);
+	test_gate_wait_held(1);
 
 	/* queued with no waker: a busy poller may take it */
 	struct vdm_operation_future j = vdm_memcpy(h.vdm, jdst, jsrc,
@@ -213,17 +170,15 @@ START_TEST(test_polled_job_arms_no_waker)
 	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&j), NULL),
 		FUTURE_STATE_RUNNING);
 	ck_assert_int_eq(pthread_create(&t, NULL, helper_main, &h), 0);
-	gate_wait_entered(2); /* the helper performs j, held at the gate */
+	test_gate_wait_held(2); /* the helper performs j, held at the gate */
 
-	memset(&n, 0, sizeof(n));
-	n.waker.data = (void *)&woken_j;
-	n.waker.wake = waker_count;
+	n = test_notifier(test_count_wake, (void *)&woken_j);
 	n.notifier_used = FUTURE_NOTIFIER_WAKER;
 	ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&j), &n),
 		FUTURE_STATE_RUNNING);
 	ck_assert_int_eq(n.notifier_used, FUTURE_NOTIFIER_NONE);
 
-	gate_set(1);
+	test_gate_open();
 	pthread_join(t, &ret);
 	ck_assert_ptr_eq(ret, (void *)1);
 	FUTURE_BUSY_POLL(&j);
@@ -290,12 +245,11 @@ static void *
 producer_main(void *arg)
 {
 	struct produce *p = arg;
-	struct future_notifier n = { 0 };
+	struct future_notifier n = test_notifier(test_count_wake,
+		(void *)&p->woken);
 
 	is_producer = 1;
 	atomic_store(&stall.producer_tid, test_gettid());
-	n.waker.data = (void *)&p->woken;
-	n.waker.wake = waker_count;
 
 	struct vdm_operation_future f = vdm_memcpy(p->vdm, p->dst, p->src,
 		sizeof(p->src), 0);

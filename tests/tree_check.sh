@@ -10,7 +10,9 @@
 # 2. the functions that the public headers declare (prototypes, written
 #    as the project writes them: the return type and the name on one
 #    line; the inline definitions put the name first on its line) are
-#    exactly the globals of lib/libminiasync.map;
+#    exactly the globals of lib/libminiasync.map, and those of
+#    include/libminiasync-vdm-dml/ the globals of
+#    dml/libminiasync-vdm-dml.map;
 # 3. every lib/*.c and lib/*.h is in lib/local.mk;
 # 4. every Check suite (a tests/*.c defining test_suite()) is one of
 #    ma_check_suites in tests/local.mk, and every one of
@@ -73,24 +75,31 @@ for h in "$srcdir"/include/libminiasync/*.h; do
 			"libminiasyncinclude_HEADERS in lib/local.mk"
 done
 
-# --- 2. declared functions and the map ------------------------------------
+# --- 2. declared functions and the maps -----------------------------------
 
-map_symbols "$srcdir/lib/libminiasync.map" |
-	awk '$1 != $2 { print $1 }' | LC_ALL=C sort >"$tmp/map"
-for h in "$srcdir"/include/libminiasync/*.h; do
-	sed -n '/^static/d; /^typedef/d;
-		s/^[a-z].*[ *]\([A-Za-z_][A-Za-z0-9_]*\)(.*/\1/p' "$h"
-done | LC_ALL=C sort -u >"$tmp/declared"
-if ! [ -s "$tmp/map" ] || ! [ -s "$tmp/declared" ]; then
-	bad "no exported function found in lib/libminiasync.map or the" \
-		"headers"
-elif ! diff -u "$tmp/declared" "$tmp/map" >"$tmp/diff"; then
-	cat "$tmp/diff"
-	bad "the functions the public headers declare ('-') and the" \
-		"globals of lib/libminiasync.map ('+') differ: export a new" \
-		"function in a new version node of the map (and" \
-		"debian/libminiasync0.symbols), or make it static inline"
-fi
+# declared_vs_map DIR MAP: the functions the headers DIR/*.h declare are
+# the globals of the version script MAP.
+declared_vs_map() {
+	map_symbols "$srcdir/$2" |
+		awk '$1 != $2 { print $1 }' | LC_ALL=C sort >"$tmp/map"
+	for h in "$srcdir/$1"/*.h; do
+		sed -n '/^static/d; /^typedef/d;
+			s/^[a-z].*[ *]\([A-Za-z_][A-Za-z0-9_]*\)(.*/\1/p' "$h"
+	done | LC_ALL=C sort -u >"$tmp/declared"
+	if ! [ -s "$tmp/map" ] || ! [ -s "$tmp/declared" ]; then
+		bad "no exported function found in $2 or the headers $1/*.h"
+	elif ! diff -u "$tmp/declared" "$tmp/map" >"$tmp/diff"; then
+		cat "$tmp/diff"
+		bad "the functions the public headers $1/*.h declare ('-')" \
+			"and the globals of $2 ('+') differ: export a new" \
+			"function in a new version node of the map (and its" \
+			"Debian symbols file, if it has one), or make it" \
+			"static inline"
+	fi
+}
+
+declared_vs_map include/libminiasync lib/libminiasync.map
+declared_vs_map include/libminiasync-vdm-dml dml/libminiasync-vdm-dml.map
 
 # --- 3. library sources ---------------------------------------------------
 
