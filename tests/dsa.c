@@ -1465,7 +1465,8 @@ START_TEST(test_queue_failed)
 		struct data_mover_dsa *dmd = mover(cfg, test_notifiers[k]);
 		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
 		struct runtime *r = runtime_new();
-		unsigned char *buf = malloc(n + shift), *want = malloc(n + shift);
+		unsigned char *buf = malloc(n + shift);
+		unsigned char *want = malloc(n + shift);
 
 		ck_assert_ptr_nonnull(buf);
 		ck_assert_ptr_nonnull(want);
