@@ -511,7 +511,8 @@ parse_num(const char *s, size_t len, uint64_t min, uint64_t max,
 	char buf[32];
 	char *end;
 
-	if (len == 0 || len >= sizeof(buf) || s[0] == '-' || s[0] == '+')
+	/* digits only: strtoull(3) would take leading blanks and a sign */
+	if (len == 0 || len >= sizeof(buf) || s[0] < '0' || s[0] > '9')
 		return -1;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
@@ -596,6 +597,8 @@ model_options(const char *s, uint64_t v[O_COUNT])
 		return -1;
 	if (v[O_REFUSE_EVERY] != 0 && v[O_MODE] != MA_DSA_SHARED)
 		return -1; /* a dedicated queue never refuses */
+	if (v[O_REFUSE_EVERY] == 1)
+		return -1; /* a queue that refuses everything takes nothing */
 	if (v[O_MAX_BATCH] == 1)
 		return -1;
 	return 0;

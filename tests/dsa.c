@@ -1532,6 +1532,57 @@ START_TEST(test_queue_failed)
 }
 END_TEST
 
+/*
+ * Model options as a user writes them wrong: numbers with blanks or a sign
+ * (strtoull(3) takes both), refuse_every=1 (a queue that takes nothing, on
+ * which every operation would wait forever), and the bounds the manual
+ * gives, both sides of each.
+ */
+START_TEST(test_model_options_strict)
+{
+	static const char *const bad[] = {
+		"emulated:wq_size= 4", "emulated:wq_size=\t4",
+		"emulated:gen_cap= -1", "emulated:gen_cap=+1",
+		"emulated:fault_every= 3", "emulated:wq_size=4 ",
+		"emulated:mode=shared,refuse_every=1",
+		"emulated:fault_every=4294967296",
+		"emulated:mode=shared,refuse_every=4294967296",
+		"emulated:wq_size=1025", "emulated:engines=17",
+		"emulated:max_batch_size=1025",
+		"emulated:max_transfer_size=16",
+		"emulated:max_transfer_size=4294967296",
+	};
+	static const char *const good[] = {
+		"emulated:wq_size=1", "emulated:wq_size=1024",
+		"emulated:engines=1", "emulated:engines=16",
+		"emulated:max_batch_size=0", "emulated:max_batch_size=2",
+		"emulated:max_batch_size=1024",
+		"emulated:max_transfer_size=32",
+		"emulated:max_transfer_size=2147483648",
+		"emulated:mode=shared,refuse_every=2",
+		"emulated:mode=shared,refuse_every=4294967295",
+		"emulated:fault_every=1", "emulated:fault_every=4294967295",
+		"emulated:gen_cap=0", "emulated:gen_cap=0xffffffffffffffff",
+		"emulated:wq_size=010",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		ck_assert_msg(data_mover_dsa_new(bad[i],
+			FUTURE_NOTIFIER_NONE) == NULL, "%s accepted", bad[i]);
+		ck_assert_msg(errno == EINVAL, "%s: errno %d", bad[i], errno);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct data_mover_dsa *dmd = data_mover_dsa_new(good[i],
+			FUTURE_NOTIFIER_NONE);
+
+		ck_assert_msg(dmd != NULL, "%s: errno %d", good[i], errno);
+		run_kind(dmd, NULL, K_MEMCPY, 4097, 0, 2);
+		data_mover_dsa_delete(dmd);
+	}
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1552,6 +1603,7 @@ test_suite(void)
 	tcase_add_test(model, test_discovery);
 	tcase_add_test(model, test_discovery_real);
 	tcase_add_test(model, test_real_queue);
+	tcase_add_test(model, test_model_options_strict);
 	suite_add_tcase(s, model);
 
 	tcase_add_loop_test(ops, test_matrix, 0,
