@@ -990,6 +990,11 @@ watcher_complete(struct dsa_op *o)
 
 	uint32_t expected = P_WAKING;
 
+	/*
+	 * The waker's own accesses (to memory the poller frees once it sees
+	 * COMPLETE) come before the poll that sees it, for helgrind too.
+	 */
+	MA_HAPPENS_BEFORE(&o->phase);
 	/* release: the end of our use; acquire: op_delete's mark */
 	if (!atomic_compare_exchange_strong_explicit(&o->phase, &expected,
 			P_COMPLETE, memory_order_acq_rel, memory_order_acquire))

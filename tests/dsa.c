@@ -1583,6 +1583,82 @@ START_TEST(test_model_options_strict)
 }
 END_TEST
 
+/*
+ * A waker whose memory the poller frees as soon as it sees the future
+ * complete, as a user's event loop does (a condition variable and its
+ * mutex in a heap block, freed and the block's memory reused at once).
+ * The mover is done with the waker before a poll reports COMPLETE; under
+ * helgrind (make check-valgrind-helgrind TESTS=tests/dsa) this reports a
+ * race if the end of the waker's call is not ordered before that poll.
+ */
+struct freed_waker {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int woken;
+};
+
+static void
+freed_waker_wake(void *data)
+{
+	struct freed_waker *w = data;
+
+	pthread_mutex_lock(&w->lock);
+	w->woken = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+START_TEST(test_waker_freed_at_completion)
+{
+	struct data_mover_dsa *dmd = mover(
+		"emulated:max_transfer_size=4096,fault_every=3",
+		FUTURE_NOTIFIER_WAKER);
+	static unsigned char a[20000], b[20000];
+	unsigned iters = light() ? 10 : 50;
+
+	for (unsigned i = 0; i < iters; i++) {
+		struct freed_waker *w = malloc(sizeof(*w));
+		size_t n = 1 + (i * 4099) % sizeof(a);
+
+		ck_assert_ptr_nonnull(w);
+		pthread_mutex_init(&w->lock, NULL);
+		pthread_cond_init(&w->cond, NULL);
+		memset(a, (int)i + 1, n);
+
+		struct vdm_operation_future f = vdm_memcpy(
+			data_mover_dsa_get_vdm(dmd), b, a, n, 0);
+
+		for (;;) {
+			struct future_notifier nt;
+
+			pthread_mutex_lock(&w->lock);
+			w->woken = 0;
+			pthread_mutex_unlock(&w->lock);
+			memset(&nt, 0, sizeof(nt));
+			nt.waker.data = w;
+			nt.waker.wake = freed_waker_wake;
+			if (future_poll(FUTURE_AS_RUNNABLE(&f), &nt) ==
+					FUTURE_STATE_COMPLETE)
+				break;
+			if (nt.notifier_used != FUTURE_NOTIFIER_WAKER)
+				continue;
+			pthread_mutex_lock(&w->lock);
+			while (!w->woken)
+				pthread_cond_wait(&w->cond, &w->lock);
+			pthread_mutex_unlock(&w->lock);
+		}
+		/* complete: the waker is ours again, to destroy and reuse */
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		memset(w, 0xa5, sizeof(*w));
+		free(w);
+		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+		ck_assert_int_eq(memcmp(a, b, n), 0);
+	}
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1627,6 +1703,7 @@ test_suite(void)
 	tcase_add_test(queue, test_delete_in_flight);
 	tcase_add_test(queue, test_reentrant_waker);
 	tcase_add_test(queue, test_locking_waker);
+	tcase_add_test(queue, test_waker_freed_at_completion);
 	tcase_set_timeout(queue, 300);
 	suite_add_tcase(s, queue);
 
