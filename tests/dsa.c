@@ -1534,9 +1534,9 @@ END_TEST
 
 /*
  * Model options as a user writes them wrong: numbers with blanks or a sign
- * (strtoull(3) takes both), refuse_every=1 (a queue that takes nothing, on
- * which every operation would wait forever), and the bounds the manual
- * gives, both sides of each.
+ * (strtoull(3) takes both), refuse_every=1 (every submission refused: each
+ * operation waited forever; now each descriptor is refused once), and
+ * the bounds the manual gives, both sides of each.
  */
 START_TEST(test_model_options_strict)
 {
@@ -1544,7 +1544,7 @@ START_TEST(test_model_options_strict)
 		"emulated:wq_size= 4", "emulated:wq_size=\t4",
 		"emulated:gen_cap= -1", "emulated:gen_cap=+1",
 		"emulated:fault_every= 3", "emulated:wq_size=4 ",
-		"emulated:mode=shared,refuse_every=1",
+		"emulated:refuse_every=1",
 		"emulated:fault_every=4294967296",
 		"emulated:mode=shared,refuse_every=4294967296",
 		"emulated:wq_size=1025", "emulated:engines=17",
@@ -1559,6 +1559,7 @@ START_TEST(test_model_options_strict)
 		"emulated:max_batch_size=1024",
 		"emulated:max_transfer_size=32",
 		"emulated:max_transfer_size=2147483648",
+		"emulated:mode=shared,refuse_every=1",
 		"emulated:mode=shared,refuse_every=2",
 		"emulated:mode=shared,refuse_every=4294967295",
 		"emulated:fault_every=1", "emulated:fault_every=4294967295",
@@ -1578,6 +1579,23 @@ START_TEST(test_model_options_strict)
 
 		ck_assert_msg(dmd != NULL, "%s: errno %d", good[i], errno);
 		run_kind(dmd, NULL, K_MEMCPY, 4097, 0, 2);
+		data_mover_dsa_delete(dmd);
+	}
+	/* refuse_every=1: each descriptor refused once, then taken */
+	for (int k = 0; k < 3; k++) {
+		struct data_mover_dsa *dmd = mover(
+			"emulated:mode=shared,refuse_every=1,"
+			"max_transfer_size=4096", notifiers[k]);
+		struct runtime *r = runtime_new();
+		struct ma_dsa_model_stats st;
+
+		for (int kind = 0; kind < K_KINDS; kind++)
+			run_kind(dmd, k == 0 ? NULL : r, (enum kind)kind,
+				3 * 4096 + 5, 0, (unsigned)kind);
+		ma_dsa_model_stats(ma_dsa_mover_wq(dmd), &st);
+		ck_assert_uint_gt(st.submitted, 0);
+		ck_assert_uint_ge(st.refused, st.submitted);
+		runtime_delete(r);
 		data_mover_dsa_delete(dmd);
 	}
 }
