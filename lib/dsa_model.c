@@ -614,8 +614,7 @@ model_options(const char *s, uint64_t v[O_COUNT])
 		return -1;
 	if (v[O_BOF] && !(v[O_GEN_CAP] & MA_DSA_CAP_BLOCK_ON_FAULT))
 		return -1;
-	if (v[O_REFUSE_EVERY] != 0 && v[O_MODE] != MA_DSA_SHARED)
-		return -1; /* a dedicated queue never refuses */
+	/* refuse_every on a dedicated queue: taken, and has no effect */
 	if (v[O_MAX_BATCH] == 1)
 		return -1;
 	return 0;

@@ -1155,7 +1155,7 @@ START_TEST(test_new_errors)
 		"emulated:", "emulated:bogus=1", "emulated:wq_size=0",
 		"emulated:wq_size=4,wq_size=5", "emulated:mode=fast",
 		"emulated:max_transfer_size=1000",
-		"emulated:refuse_every=3", "emulatedx",
+		"emulatedx",
 		"emulated:engines=", "emulated:wq_size=-1",
 		"emulated:gen_cap=0,block_on_fault=1",
 		"emulated:max_batch_size=1", "emulated:wq_size=4,",
@@ -1535,8 +1535,9 @@ END_TEST
 /*
  * Model options as a user writes them wrong: numbers with blanks or a sign
  * (strtoull(3) takes both), refuse_every=1 (every submission refused: each
- * operation waited forever; now each descriptor is refused once), and
- * the bounds the manual gives, both sides of each.
+ * operation waited forever; now each descriptor is refused once),
+ * refuse_every on a dedicated queue (taken, no effect), and the bounds
+ * the manual gives, both sides of each.
  */
 START_TEST(test_model_options_strict)
 {
@@ -1544,7 +1545,6 @@ START_TEST(test_model_options_strict)
 		"emulated:wq_size= 4", "emulated:wq_size=\t4",
 		"emulated:gen_cap= -1", "emulated:gen_cap=+1",
 		"emulated:fault_every= 3", "emulated:wq_size=4 ",
-		"emulated:refuse_every=1",
 		"emulated:fault_every=4294967296",
 		"emulated:mode=shared,refuse_every=4294967296",
 		"emulated:wq_size=1025", "emulated:engines=17",
@@ -1560,6 +1560,8 @@ START_TEST(test_model_options_strict)
 		"emulated:max_transfer_size=32",
 		"emulated:max_transfer_size=2147483648",
 		"emulated:mode=shared,refuse_every=1",
+		"emulated:refuse_every=1", "emulated:refuse_every=3",
+		"emulated:mode=dedicated,refuse_every=2,wq_size=1",
 		"emulated:mode=shared,refuse_every=2",
 		"emulated:mode=shared,refuse_every=4294967295",
 		"emulated:fault_every=1", "emulated:fault_every=4294967295",
@@ -1579,6 +1581,7 @@ START_TEST(test_model_options_strict)
 
 		ck_assert_msg(dmd != NULL, "%s: errno %d", good[i], errno);
 		run_kind(dmd, NULL, K_MEMCPY, 4097, 0, 2);
+		check_model_sane(dmd);
 		data_mover_dsa_delete(dmd);
 	}
 	/* refuse_every=1: each descriptor refused once, then taken */
