@@ -1025,6 +1025,8 @@ watcher_main(void *arg)
 		pthread_mutex_unlock(&dmd->active_lock);
 		while (list != NULL) {
 			struct dsa_op *o = list;
+			/* only this thread drives a WAKER operation */
+			uint64_t round_was = o->expect_ns;
 			enum drive r = drive(o);
 
 			list = o->next_active;
@@ -1034,6 +1036,13 @@ watcher_main(void *arg)
 				progress = 1;
 				continue;
 			}
+			/*
+			 * A new round went in: the device is on time again, so
+			 * the next lateness is watched from the shortest pause,
+			 * not the longest, round after round.
+			 */
+			if (o->expect_ns != round_was)
+				progress = 1;
 			if (r == D_PENDING)
 				pending = 1;
 			else if (first == NULL ||
