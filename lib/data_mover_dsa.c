@@ -994,6 +994,11 @@ watcher_complete(struct dsa_op *o)
 
 	uint32_t expected = P_WAKING;
 
+	/*
+	 * The waker's own accesses (to memory the poller frees once it sees
+	 * COMPLETE) come before the poll that sees it, for helgrind too.
+	 */
+	MA_HAPPENS_BEFORE(&o->phase);
 	/* release: the end of our use; acquire: op_delete's mark */
 	if (!atomic_compare_exchange_strong_explicit(&o->phase, &expected,
 			P_COMPLETE, memory_order_acq_rel, memory_order_acquire))
@@ -1024,6 +1029,8 @@ watcher_main(void *arg)
 		pthread_mutex_unlock(&dmd->active_lock);
 		while (list != NULL) {
 			struct dsa_op *o = list;
+			/* only this thread drives a WAKER operation */
+			uint64_t round_was = o->expect_ns;
 			enum drive r = drive(o);
 
 			list = o->next_active;
@@ -1033,6 +1040,13 @@ watcher_main(void *arg)
 				progress = 1;
 				continue;
 			}
+			/*
+			 * A new round went in: the device is on time again, so
+			 * the next lateness is watched from the shortest pause,
+			 * not the longest, round after round.
+			 */
+			if (o->expect_ns != round_was)
+				progress = 1;
 			if (r == D_PENDING)
 				pending = 1;
 			else if (first == NULL ||

@@ -119,22 +119,41 @@ log_add(struct model *m, const struct ma_dsa_desc *d, int member)
 		m->log_first = m->log_next - MA_DSA_MODEL_LOG;
 }
 
+/*
+ * The descriptor this thread last had refused by refuse_every: its
+ * retry from this thread is taken, so that every submission goes
+ * through in the end, refuse_every=1 included (each refused once).
+ */
+static _Thread_local struct {
+	const struct model *m;
+	struct ma_dsa_desc desc;
+} refused_here;
+
 static int
 model_submit(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc)
 {
 	struct model *m = (struct model *)wq;
 	int ret = 0;
+	int storm, retry;
 
 	/* the descriptor and the records it names, before the device */
 	atomic_thread_fence(memory_order_seq_cst);
 	pthread_mutex_lock(&m->lock);
 	m->submissions++;
+	storm = m->refuse_every != 0 &&
+		m->submissions % m->refuse_every == 0;
+	retry = refused_here.m == m &&
+		memcmp(&refused_here.desc, desc, sizeof(*desc)) == 0;
+	refused_here.m = NULL;
 	if (m->failed) {
 		ret = -1;
 	} else if (wq->mode == MA_DSA_SHARED && (m->count == wq->size ||
-			(m->refuse_every != 0 &&
-			m->submissions % m->refuse_every == 0))) {
+			(storm && !retry))) {
 		m->stats.refused++;
+		if (m->count != wq->size) {
+			refused_here.m = m;
+			refused_here.desc = *desc;
+		}
 		ret = 1;
 	} else if (m->count == wq->size) {
 		m->stats.overfilled++; /* MOVDIR64B into a full queue: lost */
@@ -535,7 +554,8 @@ parse_num(const char *s, size_t len, uint64_t min, uint64_t max,
 	char buf[32];
 	char *end;
 
-	if (len == 0 || len >= sizeof(buf) || s[0] == '-' || s[0] == '+')
+	/* digits only: strtoull(3) would take leading blanks and a sign */
+	if (len == 0 || len >= sizeof(buf) || s[0] < '0' || s[0] > '9')
 		return -1;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
@@ -618,8 +638,7 @@ model_options(const char *s, uint64_t v[O_COUNT])
 		return -1;
 	if (v[O_BOF] && !(v[O_GEN_CAP] & MA_DSA_CAP_BLOCK_ON_FAULT))
 		return -1;
-	if (v[O_REFUSE_EVERY] != 0 && v[O_MODE] != MA_DSA_SHARED)
-		return -1; /* a dedicated queue never refuses */
+	/* refuse_every on a dedicated queue: taken, and has no effect */
 	if (v[O_MAX_BATCH] == 1)
 		return -1;
 	return 0;

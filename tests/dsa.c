@@ -1123,7 +1123,7 @@ START_TEST(test_new_errors)
 		"emulated:", "emulated:bogus=1", "emulated:wq_size=0",
 		"emulated:wq_size=4,wq_size=5", "emulated:mode=fast",
 		"emulated:max_transfer_size=1000",
-		"emulated:refuse_every=3", "emulatedx",
+		"emulatedx",
 		"emulated:engines=", "emulated:wq_size=-1",
 		"emulated:gen_cap=0,block_on_fault=1",
 		"emulated:max_batch_size=1", "emulated:wq_size=4,",
@@ -1600,6 +1600,154 @@ START_TEST(test_fork)
 }
 END_TEST
 
+/*
+ * Model options as a user writes them wrong: numbers with blanks or a sign
+ * (strtoull(3) takes both), refuse_every=1 (every submission refused: each
+ * operation waited forever; now each descriptor is refused once),
+ * refuse_every on a dedicated queue (taken, no effect), and the bounds
+ * the manual gives, both sides of each.
+ */
+START_TEST(test_model_options_strict)
+{
+	static const char *const bad[] = {
+		"emulated:wq_size= 4", "emulated:wq_size=\t4",
+		"emulated:gen_cap= -1", "emulated:gen_cap=+1",
+		"emulated:fault_every= 3", "emulated:wq_size=4 ",
+		"emulated:fault_every=4294967296",
+		"emulated:mode=shared,refuse_every=4294967296",
+		"emulated:wq_size=1025", "emulated:engines=17",
+		"emulated:max_batch_size=1025",
+		"emulated:max_transfer_size=16",
+		"emulated:max_transfer_size=4294967296",
+	};
+	static const char *const good[] = {
+		"emulated:wq_size=1", "emulated:wq_size=1024",
+		"emulated:engines=1", "emulated:engines=16",
+		"emulated:max_batch_size=0", "emulated:max_batch_size=2",
+		"emulated:max_batch_size=1024",
+		"emulated:max_transfer_size=32",
+		"emulated:max_transfer_size=2147483648",
+		"emulated:mode=shared,refuse_every=1",
+		"emulated:refuse_every=1", "emulated:refuse_every=3",
+		"emulated:mode=dedicated,refuse_every=2,wq_size=1",
+		"emulated:mode=shared,refuse_every=2",
+		"emulated:mode=shared,refuse_every=4294967295",
+		"emulated:fault_every=1", "emulated:fault_every=4294967295",
+		"emulated:gen_cap=0", "emulated:gen_cap=0xffffffffffffffff",
+		"emulated:wq_size=010",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		ck_assert_msg(data_mover_dsa_new(bad[i],
+			FUTURE_NOTIFIER_NONE) == NULL, "%s accepted", bad[i]);
+		ck_assert_msg(errno == EINVAL, "%s: errno %d", bad[i], errno);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct data_mover_dsa *dmd = data_mover_dsa_new(good[i],
+			FUTURE_NOTIFIER_NONE);
+
+		ck_assert_msg(dmd != NULL, "%s: errno %d", good[i], errno);
+		run_kind(dmd, NULL, K_MEMCPY, 4097, 0, 2);
+		check_model_sane(dmd);
+		data_mover_dsa_delete(dmd);
+	}
+	/* refuse_every=1: each descriptor refused once, then taken */
+	for (int k = 0; k < 3; k++) {
+		struct data_mover_dsa *dmd = mover(
+			"emulated:mode=shared,refuse_every=1,"
+			"max_transfer_size=4096", test_notifiers[k]);
+		struct runtime *r = runtime_new();
+		struct ma_dsa_model_stats st;
+
+		for (int kind = 0; kind < K_KINDS; kind++)
+			run_kind(dmd, k == 0 ? NULL : r, (enum kind)kind,
+				3 * 4096 + 5, 0, (unsigned)kind);
+		ma_dsa_model_stats(ma_dsa_mover_wq(dmd), &st);
+		ck_assert_uint_gt(st.submitted, 0);
+		ck_assert_uint_ge(st.refused, st.submitted);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+}
+END_TEST
+
+/*
+ * A waker whose memory the poller frees as soon as it sees the future
+ * complete, as a user's event loop does (a condition variable and its
+ * mutex in a heap block, freed and the block's memory reused at once).
+ * The mover is done with the waker before a poll reports COMPLETE; under
+ * helgrind (make check-valgrind-helgrind TESTS=tests/dsa) this reports a
+ * race if the end of the waker's call is not ordered before that poll.
+ */
+struct freed_waker {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int woken;
+};
+
+static void
+freed_waker_wake(void *data)
+{
+	struct freed_waker *w = data;
+
+	pthread_mutex_lock(&w->lock);
+	w->woken = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+START_TEST(test_waker_freed_at_completion)
+{
+	struct data_mover_dsa *dmd = mover(
+		"emulated:max_transfer_size=4096,fault_every=3",
+		FUTURE_NOTIFIER_WAKER);
+	static unsigned char a[20000], b[20000];
+	unsigned iters = light() ? 10 : 50;
+
+	for (unsigned i = 0; i < iters; i++) {
+		struct freed_waker *w = malloc(sizeof(*w));
+		size_t n = 1 + (i * 4099) % sizeof(a);
+
+		ck_assert_ptr_nonnull(w);
+		pthread_mutex_init(&w->lock, NULL);
+		pthread_cond_init(&w->cond, NULL);
+		memset(a, (int)i + 1, n);
+
+		struct vdm_operation_future f = vdm_memcpy(
+			data_mover_dsa_get_vdm(dmd), b, a, n, 0);
+
+		for (;;) {
+			struct future_notifier nt;
+
+			pthread_mutex_lock(&w->lock);
+			w->woken = 0;
+			pthread_mutex_unlock(&w->lock);
+			memset(&nt, 0, sizeof(nt));
+			nt.waker.data = w;
+			nt.waker.wake = freed_waker_wake;
+			if (future_poll(FUTURE_AS_RUNNABLE(&f), &nt) ==
+					FUTURE_STATE_COMPLETE)
+				break;
+			if (nt.notifier_used != FUTURE_NOTIFIER_WAKER)
+				continue;
+			pthread_mutex_lock(&w->lock);
+			while (!w->woken)
+				pthread_cond_wait(&w->cond, &w->lock);
+			pthread_mutex_unlock(&w->lock);
+		}
+		/* complete: the waker is ours again, to destroy and reuse */
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		memset(w, 0xa5, sizeof(*w));
+		free(w);
+		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+		ck_assert_int_eq(memcmp(a, b, n), 0);
+	}
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1620,6 +1768,7 @@ test_suite(void)
 	tcase_add_test(model, test_discovery);
 	tcase_add_test(model, test_discovery_real);
 	tcase_add_test(model, test_real_queue);
+	tcase_add_test(model, test_model_options_strict);
 	suite_add_tcase(s, model);
 
 	tcase_add_loop_test(ops, test_matrix, 0,
@@ -1644,6 +1793,7 @@ test_suite(void)
 	tcase_add_test(queue, test_reentrant_waker);
 	tcase_add_test(queue, test_locking_waker);
 	tcase_add_loop_test(queue, test_fork, 0, 2);
+	tcase_add_test(queue, test_waker_freed_at_completion);
 	tcase_set_timeout(queue, 300);
 	suite_add_tcase(s, queue);
 
