@@ -77,6 +77,9 @@
 #define FAULT_RESUBMITS 3 /* faults of one piece before the CPU does it */
 #define SUBMIT_TRIES 8 /* refused submissions retried within a poll */
 #define LATENCY_NS 2000 /* the device's fixed cost of a descriptor */
+#define STUCK_NS 100000000 /* a round this late, or no submission this */
+	/* long: is the queue still enabled? (asked at most every ...) */
+#define STUCK_ASK_NS 10000000
 
 /* Phases of an operation, in the low bits of its phase word. */
 #define P_NEW 0 /* taken by op_new */
@@ -135,6 +138,9 @@ struct data_mover_dsa {
 	int drdbk; /* the device reads destinations back */
 	_Atomic uint32_t wq_free; /* dedicated entries not held */
 	_Atomic int wq_failed; /* a submission failed for good: CPU only */
+	_Atomic int wq_dead; /* disabled: what it held is lost, too */
+	_Atomic uint64_t stuck_since; /* submissions refused since, or 0 */
+	_Atomic uint64_t asked_at; /* when enabled() was last asked */
 
 	pthread_mutex_t pool_lock; /* guards all and free */
 	struct dsa_op *all, *free;
@@ -391,6 +397,42 @@ entries_release(struct data_mover_dsa *dmd, unsigned k)
 }
 
 /* Submits one descriptor; a refusal is retried a few times, pausing. */
+/*
+ * Whether the queue was disabled under the mover (asked of the queue at
+ * most every STUCK_ASK_NS, by one thread): then it ran nothing it held
+ * and will take nothing more, and the mover does it all on the CPU.
+ */
+static int
+queue_dead(struct data_mover_dsa *dmd)
+{
+	/* relaxed: hints; whoever misses one asks again later */
+	if (atomic_load_explicit(&dmd->wq_dead, memory_order_relaxed))
+		return 1;
+	if (dmd->wq->enabled == NULL)
+		return 0;
+
+	uint64_t now = ma_now_ns();
+	uint64_t last = atomic_load_explicit(&dmd->asked_at,
+		memory_order_relaxed);
+
+	if (last != 0 && now - last < STUCK_ASK_NS)
+		return 0;
+	if (!atomic_compare_exchange_strong_explicit(&dmd->asked_at, &last,
+			now, memory_order_relaxed, memory_order_relaxed))
+		return 0;
+	if (dmd->wq->enabled(dmd->wq))
+		return 0;
+	atomic_store_explicit(&dmd->wq_failed, 1, memory_order_relaxed);
+	atomic_store_explicit(&dmd->wq_dead, 1, memory_order_relaxed);
+	return 1;
+}
+
+/*
+ * Hands one descriptor to the queue: 0 when it took it, 1 when it cannot
+ * now (refused, or a dedicated queue's entries are all held), -1 when it
+ * never will (a failed write(2), a disabled queue): the caller does the
+ * descriptor's work on the CPU.
+ */
 static int
 submit(struct data_mover_dsa *dmd, const struct ma_dsa_desc *d)
 {
@@ -416,6 +458,22 @@ submit(struct data_mover_dsa *dmd, const struct ma_dsa_desc *d)
 	if (r < 0)
 		atomic_store_explicit(&dmd->wq_failed, 1,
 			memory_order_relaxed);
+	if (r > 0) {
+		/* relaxed: a clock for the check below, races harmless */
+		uint64_t now = ma_now_ns();
+		uint64_t since = atomic_load_explicit(&dmd->stuck_since,
+			memory_order_relaxed);
+
+		if (since == 0)
+			atomic_store_explicit(&dmd->stuck_since, now,
+				memory_order_relaxed);
+		else if (now - since > STUCK_NS && queue_dead(dmd))
+			return -1;
+	} else if (r == 0 && atomic_load_explicit(&dmd->stuck_since,
+			memory_order_relaxed) != 0) {
+		atomic_store_explicit(&dmd->stuck_since, 0,
+			memory_order_relaxed);
+	}
 	return r;
 }
 
@@ -598,6 +656,43 @@ round_finish(struct dsa_op *o)
 }
 
 /*
+ * Nonzero when the device will write no more records of the round: the
+ * queue was disabled (found out once the round is STUCK_NS late).
+ */
+static int
+round_lost(struct dsa_op *o)
+{
+	return atomic_load_explicit(&o->dmd->wq_dead, memory_order_relaxed) ||
+		(ma_now_ns() > o->expect_ns + STUCK_NS && queue_dead(o->dmd));
+}
+
+/*
+ * The round was lost with its queue: the CPU does each piece whose
+ * record the device did not write, in the round's order (for an ordered
+ * memmove only up to a piece the device left unfinished, which
+ * round_finish goes on with), and writes its record as the device would.
+ */
+static void
+round_adopt(struct dsa_op *o)
+{
+	for (unsigned i = 0; i < o->round; i++) {
+		struct ma_dsa_record *r = slot_rec(o, i);
+		uint8_t st = ma_dsa_record_status(r) & MA_DSA_S_MASK;
+
+		if (st == MA_DSA_S_NONE) {
+			slot_cpu(o, i);
+			__atomic_store_n(&r->status, MA_DSA_S_SUCCESS,
+				__ATOMIC_RELEASE);
+		} else if (st != MA_DSA_S_SUCCESS && o->ordered) {
+			break;
+		}
+	}
+	if (o->batch && ma_dsa_record_status(&o->brec) == 0)
+		__atomic_store_n(&o->brec.status, MA_DSA_S_SUCCESS,
+			__ATOMIC_RELEASE);
+}
+
+/*
  * Moves the operation on as far as it goes without waiting: finishes
  * the round in flight if it is over, then submits the next.
  */
@@ -610,8 +705,11 @@ drive_locked(struct dsa_op *o)
 
 			if (o->submitted < want && !round_submit(o))
 				return D_PENDING;
-			if (!round_done(o))
-				return D_INFLIGHT;
+			if (!round_done(o)) {
+				if (!round_lost(o))
+					return D_INFLIGHT;
+				round_adopt(o);
+			}
 			round_finish(o);
 		}
 		if (o->error || round_build(o) == 0)
@@ -641,14 +739,25 @@ drive(struct dsa_op *o)
 	return r;
 }
 
-/* Waits for the record's status, in proportion (see the file's top). */
-static void
+/*
+ * Waits for the record's status, in proportion (see the file's top), at
+ * most until STUCK_NS past expect_ns: 1 when it was written, else 0.
+ */
+static int
 record_wait(const struct ma_dsa_record *r, uint64_t expect_ns)
 {
 	struct ma_spin spin;
 	uint64_t now = ma_now_ns();
 	uint64_t sleep_ns = MA_DEVICE_BACKOFF_MIN_NS;
 
+	if (now > expect_ns + STUCK_NS) {
+		/* long overdue: one look after a pause; the caller asks */
+		struct timespec ts = { 0, MA_DEVICE_BACKOFF_MAX_NS };
+
+		if (ma_dsa_record_status(r) == 0)
+			nanosleep(&ts, NULL);
+		return ma_dsa_record_status(r) != 0;
+	}
 	if (expect_ns > now + MA_DEVICE_SLEEP_AHEAD_NS) {
 		uint64_t ns = expect_ns - now - MA_DEVICE_WAKE_EARLY_NS;
 		struct timespec ts = {
@@ -663,7 +772,7 @@ record_wait(const struct ma_dsa_record *r, uint64_t expect_ns)
 			spin_ns = MA_DEVICE_SPIN_NS) {
 		for (ma_spin_begin(&spin); ma_spin_step(&spin, spin_ns);) {
 			if (ma_dsa_record_status(r) != 0)
-				return;
+				return 1;
 #if defined(__x86_64__)
 			if (have_waitpkg) {
 				/* UMONITOR the record, UMWAIT (C0.1) a while */
@@ -673,7 +782,7 @@ record_wait(const struct ma_dsa_record *r, uint64_t expect_ns)
 					".byte 0xf3, 0x0f, 0xae, 0xf0"
 					:: "a"(r) : "memory");
 				if (ma_dsa_record_status(r) != 0)
-					return;
+					return 1;
 				__asm__ __volatile__(
 					".byte 0xf2, 0x0f, 0xae, 0xf1"
 					:: "c"(1), "a"((uint32_t)until),
@@ -683,7 +792,9 @@ record_wait(const struct ma_dsa_record *r, uint64_t expect_ns)
 #endif
 		}
 		if (ma_dsa_record_status(r) != 0)
-			return;
+			return 1;
+		if (ma_now_ns() > expect_ns + STUCK_NS)
+			return 0;
 
 		struct timespec ts = { 0, (long)sleep_ns };
 
@@ -1189,12 +1300,16 @@ round_quiesce(struct dsa_op *o)
 	if (o->round == 0)
 		return;
 	if (o->batch) {
-		if (o->submitted != 0)
-			record_wait(&o->brec, o->expect_ns);
+		while (o->submitted != 0 &&
+				!record_wait(&o->brec, o->expect_ns) &&
+				!queue_dead(o->dmd))
+			;
 		return;
 	}
 	for (unsigned i = 0; i < o->submitted; i++)
-		record_wait(slot_rec(o, i), o->expect_ns);
+		while (!record_wait(slot_rec(o, i), o->expect_ns) &&
+				!queue_dead(o->dmd))
+			;
 }
 
 static void
@@ -1312,6 +1427,12 @@ data_mover_dsa_new(const char *wq, enum future_notifier_type desired_notifier)
 	dmd->notifier = desired_notifier;
 	atomic_init(&dmd->wq_free, dmd->wq->size);
 	atomic_init(&dmd->wq_failed, 0);
+	atomic_init(&dmd->wq_dead, 0);
+	atomic_init(&dmd->stuck_since, 0);
+	atomic_init(&dmd->asked_at, 0);
+	/* the queue's health: wq_failed up to asked_at, atomics only */
+	MA_ATOMIC_WORDS(&dmd->wq_failed, (size_t)((char *)(&dmd->asked_at + 1)
+		- (char *)&dmd->wq_failed));
 	atomic_init(&dmd->wseq, 0);
 	atomic_init(&dmd->stop, 0);
 	MA_ATOMIC_WORDS(&dmd->wq_free, sizeof(dmd->wq_free));
@@ -1368,6 +1489,8 @@ data_mover_dsa_delete(struct data_mover_dsa *dmd)
 		free(o);
 	}
 	MA_ATOMIC_WORDS_END(&dmd->wq_free, sizeof(dmd->wq_free));
+	MA_ATOMIC_WORDS_END(&dmd->wq_failed, (size_t)((char *)(&dmd->asked_at
+		+ 1) - (char *)&dmd->wq_failed));
 	MA_ATOMIC_WORDS_END(&dmd->wseq, sizeof(dmd->wseq));
 	MA_ATOMIC_WORDS_END(&dmd->stop, sizeof(dmd->stop));
 	pthread_mutex_destroy(&dmd->pool_lock);

@@ -134,13 +134,18 @@ enum ma_dsa_mode {
  * with any other error: the queue was disabled, say). The
  * descriptor and the zeroed records it names must have been written
  * before (submit begins with a store fence). close() releases the queue;
- * work still in flight must have completed. after_fork() (may be NULL)
+ * work still in flight must have completed. enabled() (may be NULL:
+ * always) is nonzero while the queue runs what it is given, 0 once it was
+ * disabled (it then dropped what it held, and drops or refuses what
+ * comes): slow (it may read sysfs), asked only of a queue that seems
+ * stuck. after_fork() (may be NULL)
  * runs in the child of a fork, where the queue's own threads are gone and
  * nothing is submitted any more: it makes close() safe there.
  */
 struct ma_dsa_wq {
 	int (*submit)(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc);
 	void (*close)(struct ma_dsa_wq *wq);
+	int (*enabled)(struct ma_dsa_wq *wq);
 	void (*after_fork)(struct ma_dsa_wq *wq);
 	enum ma_dsa_mode mode;
 	uint32_t size; /* descriptors it holds */

@@ -86,6 +86,7 @@ struct model {
 	uint32_t inflight; /* accepted, record not yet written */
 	int stop, paused;
 	int failed; /* ma_dsa_model_fail() */
+	int disabled; /* ma_dsa_model_disable() */
 	uint64_t submissions; /* for refuse_every */
 	uint64_t runs; /* descriptors run, for fault_every */
 	uintptr_t fault_page; /* a test's fault, 0: none */
@@ -147,6 +148,14 @@ model_submit(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc)
 	refused_here.m = NULL;
 	if (m->failed) {
 		ret = -1;
+	} else if (m->disabled) {
+		/* ENQCMD is refused; MOVDIR64B's descriptor is lost */
+		if (wq->mode == MA_DSA_SHARED) {
+			m->stats.refused++;
+			ret = 1;
+		} else {
+			m->stats.dropped++;
+		}
 	} else if (wq->mode == MA_DSA_SHARED && (m->count == wq->size ||
 			(storm && !retry))) {
 		m->stats.refused++;
@@ -528,6 +537,19 @@ model_close(struct ma_dsa_wq *wq)
 	free(m);
 }
 
+/* The seam's enabled(): until ma_dsa_model_disable(). */
+static int
+model_enabled(struct ma_dsa_wq *wq)
+{
+	struct model *m = (struct model *)wq;
+	int disabled;
+
+	pthread_mutex_lock(&m->lock);
+	disabled = m->disabled;
+	pthread_mutex_unlock(&m->lock);
+	return !disabled;
+}
+
 /*
  * In the child of a fork: the engines are gone (and may have held the
  * lock at the fork), so the lock and condition start anew and close()
@@ -665,6 +687,7 @@ ma_dsa_model_open(const char *opts)
 	m->wq.submit = model_submit;
 	m->wq.close = model_close;
 	m->wq.after_fork = model_after_fork;
+	m->wq.enabled = model_enabled;
 	m->wq.mode = (enum ma_dsa_mode)v[O_MODE];
 	m->wq.size = (uint32_t)v[O_WQ_SIZE];
 	m->wq.max_transfer_size = (uint32_t)v[O_MAX_XFER];
@@ -759,6 +782,20 @@ ma_dsa_model_fail(struct ma_dsa_wq *wq)
 
 	pthread_mutex_lock(&m->lock);
 	m->failed = 1;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+ma_dsa_model_disable(struct ma_dsa_wq *wq)
+{
+	struct model *m = (struct model *)wq;
+
+	pthread_mutex_lock(&m->lock);
+	m->disabled = 1;
+	m->stats.dropped += m->count;
+	m->inflight -= m->count;
+	m->count = 0;
+	atomic_store_explicit(&m->queued, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -16,6 +16,7 @@ struct ma_dsa_model_stats {
 	uint64_t submitted; /* descriptors accepted */
 	uint64_t refused; /* submissions a shared queue refused */
 	uint64_t overfilled; /* dropped: a dedicated queue was full */
+	uint64_t dropped; /* dropped by a disabled queue */
 	uint64_t executed; /* descriptors run, batch members included */
 	uint64_t faults; /* partial completions reported */
 	uint64_t blocked_faults; /* faults waited out (block on fault) */
@@ -49,8 +50,15 @@ void ma_dsa_model_fault_at(struct ma_dsa_wq *wq, const void *addr,
 /* The next descriptor run (not a batch) completes with this status. */
 void ma_dsa_model_inject_status(struct ma_dsa_wq *wq, uint8_t status);
 
-/* From now on every submission fails for good (a disabled queue). */
+/* From now on every submission fails for good (write(2) errors). */
 void ma_dsa_model_fail(struct ma_dsa_wq *wq);
+
+/*
+ * The queue is disabled, as by accel-config: what it holds and has not
+ * begun is dropped (no record written), a dedicated queue drops what it
+ * is given, a shared one refuses it, and enabled() says 0.
+ */
+void ma_dsa_model_disable(struct ma_dsa_wq *wq);
 
 /* Engines take nothing while paused (the queue fills up). */
 void ma_dsa_model_pause(struct ma_dsa_wq *wq, int paused);

@@ -55,6 +55,7 @@ struct real_wq {
 	struct ma_dsa_wq wq; /* first: the seam's handle */
 	int fd;
 	void *portal; /* NULL: write(2) on fd */
+	char name[32]; /* wqD.Q */
 };
 
 /* Reads the first line of DIR/NAME/FILE into buf; 0 on success. */
@@ -241,6 +242,13 @@ real_close(struct ma_dsa_wq *wq)
 	free(r);
 }
 
+/* Whether the queue (and its device) is still enabled, from sysfs. */
+static int
+real_enabled(struct ma_dsa_wq *wq)
+{
+	return wq_usable(((struct real_wq *)wq)->name);
+}
+
 /* CPUID.(7,0):ECX bit 28 MOVDIR64B, bit 29 ENQCMD. */
 static int
 cpu_has(unsigned bit)
@@ -335,6 +343,8 @@ ma_dsa_wq_open(const char *wq)
 	r->wq.submit = r->portal == NULL ? submit_write :
 		shared ? submit_enqcmd : submit_movdir64b;
 	r->wq.close = real_close;
+	r->wq.enabled = real_enabled;
+	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->wq.mode = shared ? MA_DSA_SHARED : MA_DSA_DEDICATED;
 	r->wq.size = (uint32_t)attr_num(name, "size", 1);
 	if (r->wq.size == 0)

@@ -1446,10 +1446,14 @@ START_TEST(test_runtime_device_word)
 END_TEST
 
 /*
- * A queue that fails for good (write(2) errors: the queue was disabled)
- * loses nothing: what was not yet submitted is done on the CPU, before
- * the first operation and half-way through one (a round on the device),
- * for each queue mode, batches or not, each notifier.
+ * A queue that fails for good loses nothing: its write(2) errors (_i even)
+ * or it is disabled under the mover (_i odd: what it held is dropped, no
+ * record written, as accel-config's disable does). What was not yet
+ * submitted is done on the CPU, and a disabled queue's lost rounds too
+ * once they are overdue; before the first operation and half-way
+ * through one (a round on the device), for each queue mode, batches or
+ * not, each notifier; an operation never polled again is finished by
+ * data_mover_dsa_delete.
  */
 START_TEST(test_queue_failed)
 {
@@ -1458,7 +1462,8 @@ START_TEST(test_queue_failed)
 		"emulated:mode=shared,max_transfer_size=4096",
 		"emulated:max_transfer_size=4096,max_batch_size=0",
 	};
-	const char *cfg = cfgs[_i];
+	const char *cfg = cfgs[_i / 2];
+	int disable = _i % 2;
 	size_t n = 40 * MAXT + 17, shift = 3 * MAXT + 5;
 
 	for (int k = 0; k < 3; k++) {
@@ -1467,23 +1472,33 @@ START_TEST(test_queue_failed)
 		struct runtime *r = runtime_new();
 		unsigned char *buf = malloc(n + shift);
 		unsigned char *want = malloc(n + shift);
+		unsigned char *gsrc = malloc(n), *gdst = calloc(1, n);
 
 		ck_assert_ptr_nonnull(buf);
 		ck_assert_ptr_nonnull(want);
+		ck_assert_ptr_nonnull(gsrc);
+		ck_assert_ptr_nonnull(gdst);
 		/* half-way: the first round is on the device when it fails */
 		test_fill(buf, n + shift, 9);
+		test_fill(gsrc, n, 10);
 		memcpy(want, buf, n + shift);
 		memmove(want + shift, want, n);
 		ma_dsa_model_pause(wq, 1);
 
 		struct vdm_operation_future f = vdm_memmove(
 			data_mover_dsa_get_vdm(dmd), buf + shift, buf, n, 0);
+		struct vdm_operation_future g = vdm_memcpy(
+			data_mover_dsa_get_vdm(dmd), gdst, gsrc, n, 0);
 		struct ma_dsa_model_stats st;
 
 		future_poll(FUTURE_AS_RUNNABLE(&f), NULL);
+		future_poll(FUTURE_AS_RUNNABLE(&g), NULL);
 		ma_dsa_model_stats(wq, &st);
 		ck_assert_uint_gt(st.submitted, 0);
-		ma_dsa_model_fail(wq);
+		if (disable)
+			ma_dsa_model_disable(wq);
+		else
+			ma_dsa_model_fail(wq);
 		ma_dsa_model_pause(wq, 0);
 		test_wait(k == 0 ? NULL : r, &f);
 		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
@@ -1494,11 +1509,19 @@ START_TEST(test_queue_failed)
 				FUTURE_NOTIFIER_POLLER ? NULL : r,
 				(enum kind)kind, n,
 				kind == K_MEMSET ? VDM_F_MEM_DURABLE : 0, 4);
+		if (disable) {
+			ma_dsa_model_stats(wq, &st);
+			ck_assert_uint_gt(st.dropped, 0);
+		}
 		check_model_sane(dmd);
 		runtime_delete(r);
+		/* g, never polled again, is finished by the delete */
 		data_mover_dsa_delete(dmd);
+		ck_assert_int_eq(memcmp(gsrc, gdst, n), 0);
 		free(buf);
 		free(want);
+		free(gsrc);
+		free(gdst);
 	}
 }
 END_TEST
@@ -1783,7 +1806,7 @@ test_suite(void)
 	tcase_add_loop_test(faults, test_mover_faults, 0, 5);
 	tcase_add_loop_test(faults, test_mover_fault_places, 0, 2);
 	tcase_add_test(faults, test_invalid_status);
-	tcase_add_loop_test(faults, test_queue_failed, 0, 3);
+	tcase_add_loop_test(faults, test_queue_failed, 0, 6);
 	tcase_set_timeout(faults, 300);
 	suite_add_tcase(s, faults);
 
