@@ -929,6 +929,8 @@ START_TEST(test_fork)
 	fork_parent = getpid();
 	dmt = data_mover_threads_new(2, 8, FUTURE_NOTIFIER_WAKER);
 	ck_assert_ptr_nonnull(dmt);
+	/* the workers started and idle: none is starting at the fork */
+	ck_assert(test_wait_others_sleeping());
 	data_mover_threads_set_memcpy_fn(dmt, fork_gated_memcpy);
 	test_fill(slow_src, FORK_SLOW, 3);
 	n = test_notifier(test_count_wake, (void *)&woken);

@@ -1589,6 +1589,8 @@ START_TEST(test_fork)
 		struct future_notifier nf;
 		int status;
 
+		/* the model's and mover's threads idle: none starting */
+		ck_assert(test_wait_others_sleeping());
 		ck_assert_ptr_nonnull(src);
 		ck_assert_ptr_nonnull(dst);
 		test_fill(src, n, 11 + (unsigned)k);

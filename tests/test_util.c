@@ -6,6 +6,7 @@
  */
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -88,6 +89,31 @@ test_wait_until_sleeping(pid_t tid)
 		sched_yield();
 	}
 	return 0;
+}
+
+int
+test_wait_others_sleeping(void)
+{
+	pid_t self = test_gettid();
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int ok = 1;
+
+	if (d == NULL || self == 0) {
+		printf("not proving that the other threads sleep: "
+			"/proc/self/task is not readable here\n");
+		if (d != NULL)
+			closedir(d);
+		return 1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+
+		if (tid > 0 && tid != self && !test_wait_until_sleeping(tid))
+			ok = 0;
+	}
+	closedir(d);
+	return ok;
 }
 
 int

@@ -35,6 +35,14 @@ char test_thread_state(pid_t tid);
 int test_wait_until_sleeping(pid_t tid);
 
 /*
+ * Waits until every other thread of the process is asleep (each at most
+ * 10 s): 1 if they all got there. Before a fork, it proves no thread is
+ * half-way through starting, where a sanitizer's runtime holds locks
+ * the child would inherit held (ASan's thread registry, say).
+ */
+int test_wait_others_sleeping(void);
+
+/*
  * Whether the library's movers may promise VDM_F_MEM_DURABLE on this
  * machine: where a write-back instruction reaches persistence (x86-64;
  * aarch64 with dc cvap, HWCAP_DCPOP; POWER), not elsewhere (s390x...).
