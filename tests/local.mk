@@ -114,6 +114,10 @@ tests_flush_LDADD = $(ma_whitebox_ldadd)
 # test-suite-TOOL.log beside the tests' logs ('make clean' removes them).
 @VALGRIND_CHECK_RULES@
 VALGRIND_SUPPRESSIONS_FILES = $(top_srcdir)/tests/valgrind.supp
+# --fair-sched=yes: valgrind runs one thread at a time, and its default
+# hand-over let a busy-polling test thread starve the DSA model's engines
+# (spinning on a queue they never got to look at) for ever under helgrind.
+VALGRIND_FLAGS = --num-callers=30 --fair-sched=yes
 EXTRA_DIST += tests/valgrind.supp
 AM_TESTS_ENVIRONMENT += \
 	case ' $(LOG_FLAGS) ' in *' --tool='*) \
