@@ -118,6 +118,13 @@ void ma_op_run(const struct ma_mem_fns *fns, const struct vdm_operation *op,
  */
 int ma_op_run_lib(const struct vdm_operation *op);
 
+/*
+ * ma_op_output, then ma_op_run_lib: returns FUTURE_STATE_COMPLETE, for the
+ * synchronous mover's poll to end with.
+ */
+enum future_state ma_op_run_complete(const struct vdm_operation *op,
+	struct vdm_operation_output *output);
+
 /* Adds flags to an operation that has flags (not to a flush). */
 void ma_op_add_flags(struct vdm_operation *op, uint64_t flags);
 

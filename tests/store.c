@@ -133,6 +133,51 @@ check_area(size_t lo, size_t hi, const char *op, size_t n, size_t doff,
 		area_b[i] = test_pattern(i, 1);
 }
 
+/*
+ * When set, the operations below run as futures of this mover (the
+ * synchronous one), each complete after one poll; else by the functions.
+ */
+static struct vdm *via;
+
+static void *
+poll_once(struct vdm_operation_future *f)
+{
+	EXPECT(future_poll(FUTURE_AS_RUNNABLE(f), NULL) ==
+		FUTURE_STATE_COMPLETE);
+	EXPECT(FUTURE_OUTPUT(f)->result == VDM_SUCCESS);
+	return FUTURE_OUTPUT(f)->output.memcpy.dest;
+}
+
+static void *
+run_memcpy(void *d, void *s, size_t n, unsigned flags)
+{
+	if (via == NULL)
+		return ma_memcpy(d, s, n, flags);
+	struct vdm_operation_future f = vdm_memcpy(via, d, s, n, flags);
+
+	return poll_once(&f);
+}
+
+static void *
+run_memmove(void *d, void *s, size_t n, unsigned flags)
+{
+	if (via == NULL)
+		return ma_memmove(d, s, n, flags);
+	struct vdm_operation_future f = vdm_memmove(via, d, s, n, flags);
+
+	return poll_once(&f);
+}
+
+static void *
+run_memset(void *d, int c, size_t n, unsigned flags)
+{
+	if (via == NULL)
+		return ma_memset(d, c, n, flags);
+	struct vdm_operation_future f = vdm_memset(via, d, c, n, flags);
+
+	return poll_once(&f);
+}
+
 /* memcpy of n bytes from a + GUARD + soff to b + GUARD + doff. */
 static void
 one_copy(size_t n, size_t doff, size_t soff, unsigned flags)
@@ -141,7 +186,7 @@ one_copy(size_t n, size_t doff, size_t soff, unsigned flags)
 
 	memcpy(ref + d - GUARD, area_b + d - GUARD, n + 2 * GUARD);
 	memcpy(ref + d, area_a + GUARD + soff, n);
-	EXPECT(ma_memcpy(area_b + d, area_a + GUARD + soff, n, flags) ==
+	EXPECT(run_memcpy(area_b + d, area_a + GUARD + soff, n, flags) ==
 		area_b + d);
 	check_area(d - GUARD, d + n + GUARD, "memcpy", n, doff, (long)soff,
 		flags);
@@ -154,7 +199,7 @@ one_set(size_t n, size_t doff, int c, unsigned flags)
 
 	memcpy(ref + d - GUARD, area_b + d - GUARD, n + 2 * GUARD);
 	memset(ref + d, c, n);
-	EXPECT(ma_memset(area_b + d, c, n, flags) == area_b + d);
+	EXPECT(run_memset(area_b + d, c, n, flags) == area_b + d);
 	check_area(d - GUARD, d + n + GUARD, "memset", n, doff, 0, flags);
 }
 
@@ -185,7 +230,7 @@ one_move(size_t n, size_t doff, long delta, unsigned flags)
 	EXPECT(hi <= AREA);
 	memcpy(ref + lo, area_b + lo, hi - lo);
 	memmove(ref + d, ref + s, n);
-	EXPECT(ma_memmove(area_b + d, area_b + s, n, flags) == area_b + d);
+	EXPECT(run_memmove(area_b + d, area_b + s, n, flags) == area_b + d);
 	check_area(lo, hi, "memmove", n, doff, delta, flags);
 }
 
@@ -494,6 +539,59 @@ START_TEST(test_write_backs)
 END_TEST
 
 /*
+ * The synchronous mover's poll, which goes straight to the store loop
+ * for whole lines (ma_op_run_complete): whole and partial lines, at and
+ * off line boundaries, overlapping both ways and not, each path, way and
+ * flag set, complete on the first poll, every byte exact, and (durable)
+ * the same lines written back as by the functions.
+ */
+START_TEST(test_sync_poll)
+{
+	static const size_t sizes[] = {
+		0, 8, 64, 100, 128, 192, 256, 257, 320, 1024, 4096, 4160,
+	};
+	static const size_t doffs[] = { 0, 1, 8, 64 };
+	static const long deltas[] = { 0, 1, 32, 64, 128, 4096 };
+	struct data_mover_sync *dms = data_mover_sync_new();
+	int count = test_durable_expected();
+
+	ck_assert_ptr_nonnull(dms);
+	via = data_mover_sync_get_vdm(dms);
+#if !defined(__x86_64__)
+	count = 0; /* write-back counts are for 64-byte lines */
+#endif
+	for (size_t w = 0; next_way(&w, MODES); w++)
+	for (size_t f = 0; f < NFLAGS; f++)
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+	for (size_t o = 0; o < sizeof(doffs) / sizeof(doffs[0]); o++) {
+		size_t n = sizes[k], doff = doffs[o];
+		unsigned fl = flag_sets[f];
+		unsigned char *d = area_b + GUARD + doff;
+		unsigned long want = (fl & VDM_F_MEM_DURABLE) ? lines_expected(
+			(uintptr_t)d, n, ma_store_uses_nt(d, n, fl)) : 0;
+
+		ma_lines_written_back();
+		one_copy(n, doff, doff, fl);
+		EXPECT(!count || ma_lines_written_back() == want);
+		one_copy(n, doff, doff + 3, fl);
+		EXPECT(!count || ma_lines_written_back() == want);
+		one_set(n, doff, 0x5a, fl);
+		EXPECT(!count || ma_lines_written_back() == want);
+		for (size_t j = 0; j < sizeof(deltas) / sizeof(deltas[0]); j++)
+		{
+			if (deltas[j] > (long)n)
+				continue;
+			one_move(n, n + doff, deltas[j], fl);
+			one_move(n, n + doff, -deltas[j], fl);
+		}
+	}
+	via = NULL;
+	data_mover_sync_delete(dms);
+	ma_store_path_reset();
+}
+END_TEST
+
+/*
  * The movers run the same functions: durable and no-cache operations of
  * several sizes (big ones shared out among the threads mover's workers)
  * at odd alignments come out exact.
@@ -572,6 +670,7 @@ test_suite(void)
 	tcase_add_test(tc, test_every_alignment);
 	tcase_add_test(tc, test_overlap);
 	tcase_add_test(tc, test_page_edges);
+	tcase_add_test(tc, test_sync_poll);
 	tcase_add_test(tc, test_movers);
 	suite_add_tcase(s, tc);
 	return s;
