@@ -1020,16 +1020,21 @@ ma_op_run(const struct ma_mem_fns *fns, const struct vdm_operation *op,
 }
 
 /*
- * A valid memcpy, memmove or memset of whole 64-byte lines, stored
- * non-temporally: the store loop and the fence, and nothing else. No
- * register is saved on the way and the one call is the loop's, since
- * every store made between one durable write's sfence and the next
- * write's loads waits behind that sfence (doc/design.md, "Durable
- * writes"). 1 when done, 0 when the operation is not of that kind.
+ * A valid flush, or memcpy, memmove or memset of whole 64-byte lines
+ * stored non-temporally: the write-back or the store loop, and the
+ * fence, nothing else. No register is saved on the way and the one call
+ * is the loop's, since every store made between one durable write's
+ * sfence and the next write's loads waits behind that sfence
+ * (doc/design.md, "Durable writes"). 1 when done, 0 when the operation
+ * is not of that kind.
  */
 static inline int
-run_whole_lines(const struct vdm_operation *op)
+run_direct(const struct vdm_operation *op)
 {
+	if (op->type == VDM_OPERATION_FLUSH) {
+		ma_flush(op->data.flush.dest, op->data.flush.n);
+		return 1;
+	}
 #if HAVE_NT
 	const struct vdm_operation_data_memcpy *c = &op->data.memcpy;
 	const struct vdm_operation_data_memset *s = &op->data.memset;
@@ -1128,7 +1133,7 @@ ma_op_run_complete(const struct vdm_operation *op,
 	struct vdm_operation_output *output)
 {
 	write_output(op, output);
-	if (output->result == VDM_SUCCESS && !run_whole_lines(op))
+	if (output->result == VDM_SUCCESS && !run_direct(op))
 		ma_op_run_lib(op);
 	return FUTURE_STATE_COMPLETE;
 }
