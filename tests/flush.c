@@ -224,19 +224,28 @@ START_TEST(test_flush_page_edges)
 }
 END_TEST
 
-/* vdm_flush through the synchronous mover, at odd alignments. */
+/*
+ * vdm_flush through the synchronous mover, at odd alignments: each line
+ * of the range written back once (the poll calls the flush directly).
+ */
 START_TEST(test_vdm_flush)
 {
 	static unsigned char buf[4096 + 256];
 	struct test_mover m;
 	struct vdm *vdm = test_mover_new(&m, TEST_MOVER_SYNC,
 		FUTURE_NOTIFIER_NONE);
+	uintptr_t line = ma_flush_line_size();
 
 	for (size_t o = 0; o < NOFFSETS; o++) {
+		uintptr_t lo = (uintptr_t)(buf + offsets[o]);
+		size_t n = 4096 - offsets[o];
 		struct vdm_operation_future f = vdm_flush(vdm,
-			buf + offsets[o], 4096 - offsets[o], 0);
+			buf + offsets[o], n, 0);
 
+		ma_lines_written_back();
 		test_wait_success(NULL, &f);
+		ck_assert_uint_eq(ma_lines_written_back(), line == 0 ? 0 :
+			(lo + n + line - 1) / line - lo / line);
 	}
 	test_mover_delete(&m);
 }
