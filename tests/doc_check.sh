@@ -47,14 +47,14 @@ number_facts() {
 	cat <<'EOF'
 lib/movers.h:MA_DEVICE_SLEEP_AHEAD_NS ns doc/design.md,man/miniasync_runtime.7 when that is (over|more than) @ away
 lib/movers.h:MA_DEVICE_WAKE_EARLY_NS ns doc/design.md,man/miniasync_runtime.7 until @ before the earliest
-lib/movers.h:MA_DEVICE_SPIN_NS ns doc/design.md,man/miniasync_runtime.7 until @ (after|past) it
+lib/movers.h:MA_DEVICE_SPIN_NS ns doc/design.md,man/miniasync_runtime.7 (spins|the word) until @ (after|past) it
 lib/movers.h:MA_DEVICE_BACKOFF_MIN_NS ns doc/design.md,man/miniasync_runtime.7 (then|device,) (sleeps|backs off) from @
 lib/movers.h:MA_DEVICE_BACKOFF_MAX_NS ns doc/design.md,man/miniasync_runtime.7 (then|device,) (sleeps|backs off) from # (doubling (up )?)?to @
 lib/data_mover_dsa.c:LATENCY_NS ns doc/design.md (submission \+|rate plus) @
 lib/data_mover_dsa.c:STUCK_NS ns doc/design.md,man/miniasync_vdm_dsa.7 round( of an operation is)? @ past
 lib/data_mover_dsa.c:STUCK_NS ns doc/design.md or @ of refused
 lib/data_mover_dsa.c:STUCK_NS ns doc/design.md bounded by the same @
-lib/data_mover_dsa.c:STUCK_ASK_NS ns doc/design.md at most every @
+lib/data_mover_dsa.c:STUCK_ASK_NS ns doc/design.md its device; at most every @
 lib/data_mover_dsa.c:MULTI_SLOTS 1 doc/design.md without batches, up to @ descriptors
 lib/data_mover_dsa.c:FAULT_CPU_BYTES B doc/design.md on the CPU when small \(@\)
 lib/data_mover_dsa.c:FAULT_RESUBMITS 1 doc/design.md or after @ faults
