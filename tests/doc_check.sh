@@ -252,7 +252,8 @@ doc_text() {
 # Prints "value mult unit number" for each text of stdin that matches
 # MA_PHRASE (see the table): the number @ stands for converted to MA_UNIT
 # (value), the factor it was multiplied by, and the unit (- for none)
-# and number as written. From the environment, so that awk leaves the backslashes be.
+# and number as written. The phrase comes through the environment, where
+# awk leaves its backslashes alone (-v would read them as escapes).
 phrase_numbers() {
 	LC_ALL=C awk '
 	function grp(x) { return x == "" ? "" : "(" x ")" }
@@ -345,6 +346,17 @@ while read -r macro unit docs phrase; do
 	if [ -z "$want" ]; then
 		echo "FAIL: $file defines no $name as a number (renamed?" \
 			"update the table of tests/doc_check.sh)"
+		fail=1
+		continue
+	fi
+	case $phrase in
+	*@*@*) one_at=no ;;
+	*@*) one_at=yes ;;
+	*) one_at=no ;;
+	esac
+	if [ "$one_at" = no ]; then
+		echo "FAIL: the table of tests/doc_check.sh has a phrase" \
+			"without exactly one @ for $name: '$phrase'"
 		fail=1
 		continue
 	fi
