@@ -351,7 +351,7 @@ runtime_park(struct runtime *r, struct wait *w, const struct pass *p)
 	 * per AGE_UNIT_NS a pass takes, so that passes do not outnumber
 	 * completions (each pass reads every pending future, lines the
 	 * workers are writing), at most AGE_MAX_PASSES: a pass of 1 us
-	 * waits 2 us, one of 100 us (10 000 futures) 1.45 ms, so the
+	 * waits 2 us, one of 100 us (10 000 futures) 1.4 ms, so the
 	 * passes' share of the time falls as they grow dearer.
 	 */
 	if (p->wakers >= BATCH_MIN && !p->pollers) {
