@@ -92,8 +92,8 @@ pend_cpu(struct runtime *r, struct vdm *vdm, char *dst, char *src,
 	atomic_store(&pend_fast, 0);
 	atomic_store(&pend_t0, now_ns() + 20000000u);
 	for (size_t i = 0; i < PEND_NFUTS; i++) {
-		futs[i] = vdm_memcpy(vdm, dst + (i % 64) * SMALL,
-			src + (i % 64) * SMALL, SMALL, 0);
+		futs[i] = vdm_memcpy(vdm, dst + i * SMALL, src + i * SMALL,
+			SMALL, 0);
 		ptrs[i] = FUTURE_AS_RUNNABLE(&futs[i]);
 	}
 	probe.waiter = pthread_self();
@@ -114,8 +114,9 @@ bench_pending(struct runtime *r, struct vdm *sync_vdm)
 		"runtime: 10k pending 1/ms", "cpu/s", 0, 1, 0.05, "<=0.05",
 	};
 	struct data_mover_threads *dmt = threads_mover();
-	char *src = xalloc(64 * SMALL);
-	char *dst = xalloc(64 * SMALL);
+	/* a destination each: no two workers write the same bytes */
+	char *src = xalloc(PEND_NFUTS * SMALL);
+	char *dst = xalloc(PEND_NFUTS * SMALL);
 	struct vdm_operation_future *futs = xalloc(PEND_NFUTS *
 		sizeof(*futs));
 	struct future **ptrs = xalloc(PEND_NFUTS * sizeof(*ptrs));
@@ -123,11 +124,11 @@ bench_pending(struct runtime *r, struct vdm *sync_vdm)
 
 	(void)sync_vdm;
 	data_mover_threads_set_memcpy_fn(dmt, pend_memcpy);
-	fill(src, 64 * SMALL, 14);
+	fill(src, PEND_NFUTS * SMALL, 14);
 	for (unsigned i = 0; i < reps; i++)
 		val[i] = pend_cpu(r, data_mover_threads_get_vdm(dmt), dst,
 			src, futs, ptrs);
-	check_copied(dst, src, 64 * SMALL, "pending");
+	check_copied(dst, src, PEND_NFUTS * SMALL, "pending");
 	report(&f, val, NULL);
 	data_mover_threads_delete(dmt);
 	free(src);
