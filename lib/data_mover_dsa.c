@@ -396,7 +396,6 @@ entries_release(struct data_mover_dsa *dmd, unsigned k)
 			memory_order_relaxed);
 }
 
-/* Submits one descriptor; a refusal is retried a few times, pausing. */
 /*
  * Whether the queue was disabled under the mover (asked of the queue at
  * most every STUCK_ASK_NS, by one thread): then it ran nothing it held
