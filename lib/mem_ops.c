@@ -370,9 +370,10 @@ static size_t nt_threshold = NT_THRESHOLD;
 static size_t nt_aligned_threshold = NT_ALIGNED_THRESHOLD;
 
 /*
- * The compiler keeps non-temporal stores in program order (ascending
- * within a line): left to itself it scatters a block's halves of lines,
- * which measured 2 % slower at 256 bytes (doc/design.md).
+ * Each non-temporal store is followed by a compiler barrier, so that the
+ * stores go out in program order (ascending within a line): left to
+ * itself the compiler scatters a block's halves of lines, which measured
+ * 2 % slower at 256 bytes (doc/design.md).
  */
 #define IN_ORDER() __asm__ __volatile__("" ::: "memory")
 #define LOAD16(p) _mm_loadu_si128((const __m128i *)(const void *)(p))

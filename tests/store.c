@@ -300,7 +300,8 @@ END_TEST
 
 /*
  * Each size around a threshold at every pair of alignments in a line
- * (light_step: every destination alignment with every 7th source one), the flags that store non-temporally, each path, chosen or always
+ * (light_step: every destination alignment with every 7th source one),
+ * the flags that store non-temporally, each path, chosen or always
  * (never: test_every_size).
  */
 START_TEST(test_every_alignment)
