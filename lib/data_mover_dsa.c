@@ -147,7 +147,8 @@ struct data_mover_dsa {
 
 	/* WAKER: the watcher and the operations it watches */
 	pthread_mutex_t active_lock; /* guards active */
-	struct dsa_op *active;
+	struct dsa_op *active; /* newest first */
+	_Atomic int short_of_entries; /* the watcher holds some that wait */
 	pthread_t watcher;
 	int has_watcher;
 	_Atomic uint32_t wseq; /* futex word: new work or stop */
@@ -968,7 +969,14 @@ dsa_op_start(void *data, const struct vdm_operation *operation,
 		ma_dsa_poll(o, n);
 		return 0;
 	}
-	if (drive(o) == D_DONE) {
+	/*
+	 * The first moves are made here, unless operations wait for a
+	 * dedicated queue's entries: then only the watcher takes entries,
+	 * for the oldest first, so that no new operation overtakes them
+	 * (relaxed: a hint, which a late reader only reads once more).
+	 */
+	if (!atomic_load_explicit(&dmd->short_of_entries,
+			memory_order_relaxed) && drive(o) == D_DONE) {
 		op_end(o);
 		return 0;
 	}
@@ -1081,6 +1089,22 @@ dsa_has_property(void *future, enum future_property property)
 	return property == FUTURE_PROPERTY_ASYNC;
 }
 
+/* The list of operations linked by next_active, in reverse order. */
+static struct dsa_op *
+ops_reverse(struct dsa_op *list)
+{
+	struct dsa_op *rev = NULL;
+
+	while (list != NULL) {
+		struct dsa_op *o = list;
+
+		list = o->next_active;
+		o->next_active = rev;
+		rev = o;
+	}
+	return rev;
+}
+
 /* The watcher's end of an operation: COMPLETE, through the waker. */
 static void
 watcher_complete(struct dsa_op *o)
@@ -1134,7 +1158,7 @@ watcher_main(void *arg)
 		int pending = 0, progress = 0;
 
 		pthread_mutex_lock(&dmd->active_lock);
-		list = dmd->active;
+		list = ops_reverse(dmd->active); /* oldest first */
 		dmd->active = NULL;
 		pthread_mutex_unlock(&dmd->active_lock);
 		while (list != NULL) {
@@ -1165,14 +1189,21 @@ watcher_main(void *arg)
 			o->next_active = keep;
 			keep = o;
 		}
+		/* relaxed: a hint to dsa_op_start */
+		atomic_store_explicit(&dmd->short_of_entries, pending &&
+			dmd->wq->mode == MA_DSA_DEDICATED, memory_order_relaxed);
 		if (keep != NULL) {
-			struct dsa_op *tail = keep;
-
-			while (tail->next_active != NULL)
-				tail = tail->next_active;
+			/* keep is newest first: behind those started since */
 			pthread_mutex_lock(&dmd->active_lock);
-			tail->next_active = dmd->active;
-			dmd->active = keep;
+			if (dmd->active == NULL) {
+				dmd->active = keep;
+			} else {
+				struct dsa_op *tail = dmd->active;
+
+				while (tail->next_active != NULL)
+					tail = tail->next_active;
+				tail->next_active = keep;
+			}
 			pthread_mutex_unlock(&dmd->active_lock);
 		}
 		while (done != NULL) {
@@ -1255,6 +1286,13 @@ struct ma_dsa_wq *
 ma_dsa_mover_wq(struct data_mover_dsa *dmd)
 {
 	return dmd->wq;
+}
+
+int
+ma_dsa_mover_short_of_entries(struct data_mover_dsa *dmd)
+{
+	return atomic_load_explicit(&dmd->short_of_entries,
+		memory_order_relaxed);
 }
 
 /* The queue wq names; NULL with errno. */

@@ -22,6 +22,12 @@ enum future_state ma_dsa_poll(void *op, struct future_notifier *n);
 /* The mover's work queue (tests reach the model through it). */
 struct ma_dsa_wq *ma_dsa_mover_wq(struct data_mover_dsa *dmd);
 
+/*
+ * Nonzero when the watcher of a WAKER mover on a dedicated queue holds
+ * operations short of an entry (new ones then queue behind them).
+ */
+int ma_dsa_mover_short_of_entries(struct data_mover_dsa *dmd);
+
 /* Nonzero when the processor has UMONITOR/UMWAIT (x86-64 WAITPKG). */
 int ma_dsa_have_waitpkg(void);
 

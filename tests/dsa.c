@@ -930,6 +930,54 @@ START_TEST(test_dedicated_never_overfilled)
 }
 END_TEST
 
+/*
+ * WAKER, a dedicated queue of one entry: f[0] holds it on the paused
+ * device, f[1] is refused it and waits in the watcher, then f[2] starts.
+ * Operations started while others wait for an entry queue behind them,
+ * and the watcher hands entries out oldest first: the queue takes f[1]
+ * before f[2] (its log tells the order). Before, f[2]'s start, or the
+ * watcher's order, let it overtake f[1] (in about half the runs).
+ */
+START_TEST(test_dedicated_waker_order)
+{
+	struct data_mover_dsa *dmd = mover(
+		"emulated:wq_size=1,engines=1,max_batch_size=0",
+		FUTURE_NOTIFIER_WAKER);
+	struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+	struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
+	static unsigned char a[3][512], b[3][512];
+	struct vdm_operation_future f[3];
+	struct ma_dsa_model_log log[4];
+
+	for (int i = 0; i < 3; i++) {
+		memset(a[i], i + 1, sizeof(a[i]));
+		memset(b[i], 0, sizeof(b[i]));
+	}
+	ma_dsa_model_pause(wq, 1);
+	f[0] = vdm_memcpy(vdm, b[0], a[0], sizeof(a[0]), 0);
+	future_poll(FUTURE_AS_RUNNABLE(&f[0]), NULL);
+	f[1] = vdm_memcpy(vdm, b[1], a[1], sizeof(a[1]), 0);
+	future_poll(FUTURE_AS_RUNNABLE(&f[1]), NULL);
+	/* the watcher's pass finds f[1] short of an entry */
+	while (!ma_dsa_mover_short_of_entries(dmd))
+		sched_yield();
+	f[2] = vdm_memcpy(vdm, b[2], a[2], sizeof(a[2]), 0);
+	future_poll(FUTURE_AS_RUNNABLE(&f[2]), NULL);
+	ck_assert_uint_eq(ma_dsa_model_log_take(wq, log, 4), 1);
+	ck_assert_uint_eq(log[0].desc.dst, (uintptr_t)b[0]);
+	ma_dsa_model_pause(wq, 0);
+	for (int i = 0; i < 3; i++)
+		finish(&f[i]);
+	ck_assert_uint_eq(ma_dsa_model_log_take(wq, log, 4), 2);
+	ck_assert_msg(log[0].desc.dst == (uintptr_t)b[1] &&
+		log[1].desc.dst == (uintptr_t)b[2],
+		"f[2], started later, overtook f[1], waiting for an entry");
+	ck_assert_int_eq(memcmp(a, b, sizeof(a)), 0);
+	check_model_sane(dmd);
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
 /* Deleting the mover with work in flight loses none of it. */
 START_TEST(test_delete_in_flight)
 {
@@ -1817,6 +1865,7 @@ test_suite(void)
 
 	tcase_add_loop_test(queue, test_refusal_storm, 0, 3);
 	tcase_add_loop_test(queue, test_dedicated_never_overfilled, 0, 3);
+	tcase_add_test(queue, test_dedicated_waker_order);
 	tcase_add_test(queue, test_delete_in_flight);
 	tcase_add_test(queue, test_reentrant_waker);
 	tcase_add_test(queue, test_locking_waker);
