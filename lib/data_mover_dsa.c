@@ -1256,10 +1256,15 @@ watcher_main(void *arg)
 		} else if (progress) {
 			continue;
 		}
-		/* late, or the queue is full: back off */
+		/*
+		 * Late, or the queue is full: back off; not past the shortest
+		 * pause while operations wait for a dedicated queue's entries
+		 * (only this thread gives them out then: none may idle long).
+		 */
 		ts.tv_nsec = (long)late_ns;
 		ma_park_wait((const uint32_t *)&dmd->wseq, seen, &ts);
-		if (late_ns < MA_DEVICE_BACKOFF_MAX_NS)
+		if (late_ns < MA_DEVICE_BACKOFF_MAX_NS &&
+				!(pending && dmd->wq->mode == MA_DSA_DEDICATED))
 			late_ns *= 2;
 	}
 	return NULL;
@@ -1472,9 +1477,12 @@ data_mover_dsa_new(const char *wq, enum future_notifier_type desired_notifier)
 		- (char *)&dmd->wq_failed));
 	atomic_init(&dmd->wseq, 0);
 	atomic_init(&dmd->stop, 0);
+	atomic_init(&dmd->short_of_entries, 0);
 	MA_ATOMIC_WORDS(&dmd->wq_free, sizeof(dmd->wq_free));
 	MA_ATOMIC_WORDS(&dmd->wseq, sizeof(dmd->wseq));
 	MA_ATOMIC_WORDS(&dmd->stop, sizeof(dmd->stop));
+	MA_ATOMIC_WORDS(&dmd->short_of_entries,
+		sizeof(dmd->short_of_entries));
 	pthread_mutex_init(&dmd->pool_lock, NULL);
 	pthread_mutex_init(&dmd->active_lock, NULL);
 	if (desired_notifier == FUTURE_NOTIFIER_WAKER) {
@@ -1530,6 +1538,8 @@ data_mover_dsa_delete(struct data_mover_dsa *dmd)
 		+ 1) - (char *)&dmd->wq_failed));
 	MA_ATOMIC_WORDS_END(&dmd->wseq, sizeof(dmd->wseq));
 	MA_ATOMIC_WORDS_END(&dmd->stop, sizeof(dmd->stop));
+	MA_ATOMIC_WORDS_END(&dmd->short_of_entries,
+		sizeof(dmd->short_of_entries));
 	pthread_mutex_destroy(&dmd->pool_lock);
 	pthread_mutex_destroy(&dmd->active_lock);
 	free(dmd);
