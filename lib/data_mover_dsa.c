@@ -1390,6 +1390,9 @@ fork_child(struct ma_fork_node *node)
 		dmd->wq->after_fork(dmd->wq);
 	dmd->has_watcher = 0; /* gone; nothing will wait in the device */
 	dmd->active = NULL;
+	/* the parent's watcher's hint: here each start drives its own */
+	atomic_store_explicit(&dmd->short_of_entries, 0,
+		memory_order_relaxed);
 	/* the child's only thread holds every lock: the records are its own */
 	for (struct dsa_op *o = dmd->all; o != NULL; o = o->next_all) {
 		uint32_t cur = atomic_load_explicit(&o->phase,
