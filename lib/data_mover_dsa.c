@@ -1423,16 +1423,6 @@ fork_child(struct ma_fork_node *node)
 	}
 }
 
-/* Adds the mover to those the fork handlers see (fork.h). */
-static void
-mover_register(struct data_mover_dsa *dmd)
-{
-	dmd->fork.prepare = fork_prepare;
-	dmd->fork.parent = fork_parent;
-	dmd->fork.child = fork_child;
-	ma_fork_register(&dmd->fork);
-}
-
 MA_EXPORT struct data_mover_dsa *
 data_mover_dsa_new(const char *wq, enum future_notifier_type desired_notifier)
 {
@@ -1499,7 +1489,7 @@ data_mover_dsa_new(const char *wq, enum future_notifier_type desired_notifier)
 		}
 		dmd->has_watcher = 1;
 	}
-	mover_register(dmd);
+	ma_fork_register(&dmd->fork, fork_prepare, fork_parent, fork_child);
 	return dmd;
 }
 

@@ -1033,16 +1033,6 @@ fork_child(struct ma_fork_node *node)
 	mover_after_fork(FORK_MOVER(node));
 }
 
-/* Adds the mover to those the fork handlers see (fork.h). */
-static void
-mover_register(struct data_mover_threads *dmt)
-{
-	dmt->fork.prepare = fork_prepare;
-	dmt->fork.parent = fork_parent;
-	dmt->fork.child = fork_child;
-	ma_fork_register(&dmt->fork);
-}
-
 MA_EXPORT struct data_mover_threads *
 data_mover_threads_new(size_t nthreads, size_t ringbuf_size,
 	enum future_notifier_type desired_notifier)
@@ -1096,7 +1086,7 @@ data_mover_threads_new(size_t nthreads, size_t ringbuf_size,
 			return NULL;
 		}
 	}
-	mover_register(dmt);
+	ma_fork_register(&dmt->fork, fork_prepare, fork_parent, fork_child);
 	return dmt;
 
 err_pool:

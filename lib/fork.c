@@ -47,8 +47,14 @@ atfork_register(void)
 }
 
 void
-ma_fork_register(struct ma_fork_node *node)
+ma_fork_register(struct ma_fork_node *node,
+	void (*prepare)(struct ma_fork_node *node),
+	void (*parent)(struct ma_fork_node *node),
+	void (*child)(struct ma_fork_node *node))
 {
+	node->prepare = prepare;
+	node->parent = parent;
+	node->child = child;
 	pthread_once(&atfork_once, atfork_register);
 	pthread_mutex_lock(&nodes_lock);
 	node->next = nodes;

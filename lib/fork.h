@@ -20,8 +20,11 @@ struct ma_fork_node {
 	struct ma_fork_node *next, **prev; /* the list, under its lock */
 };
 
-/* Adds node (its handlers set) to the list the fork handlers walk. */
-void ma_fork_register(struct ma_fork_node *node);
+/* Gives node its handlers and adds it to the list the fork handlers walk. */
+void ma_fork_register(struct ma_fork_node *node,
+	void (*prepare)(struct ma_fork_node *node),
+	void (*parent)(struct ma_fork_node *node),
+	void (*child)(struct ma_fork_node *node));
 
 /* Takes node out of the list; its handlers are not called after this. */
 void ma_fork_unregister(struct ma_fork_node *node);
