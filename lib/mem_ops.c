@@ -382,6 +382,35 @@ static size_t nt_aligned_threshold = NT_ALIGNED_THRESHOLD;
 	IN_ORDER(); \
 } while (0)
 
+/*
+ * A copy first asks for the first PREFETCH_LINES lines of its source, in
+ * the direction it walks: a source not in the cache then arrives in one
+ * overlapped wait rather than a few lines at a time behind the loop's
+ * loads (the hardware prefetcher stops at each 4 KiB page). It measured
+ * 5-7 % faster for durable 4 KiB copies from memory; beyond the first
+ * 4 KiB the hardware prefetcher keeps up (doc/design.md).
+ */
+#define PREFETCH_LINES 64
+
+static inline void
+prefetch_up(const char *s, size_t lines)
+{
+	size_t k = lines < PREFETCH_LINES ? lines : PREFETCH_LINES;
+
+	for (size_t i = 0; i < k; i++)
+		_mm_prefetch(s + i * LINE, _MM_HINT_T0);
+}
+
+/* The same for a copy walking down from end. */
+static inline void
+prefetch_down(const char *end, size_t lines)
+{
+	size_t k = lines < PREFETCH_LINES ? lines : PREFETCH_LINES;
+
+	for (size_t i = 1; i <= k; i++)
+		_mm_prefetch(end - i * LINE, _MM_HINT_T0);
+}
+
 static inline void
 sse2_line(char *d, const char *s)
 {
@@ -399,6 +428,7 @@ sse2_line(char *d, const char *s)
 static void
 sse2_copy_up(char *d, const char *s, size_t lines)
 {
+	prefetch_up(s, lines);
 	for (; lines >= 2; lines -= 2, d += 2 * LINE, s += 2 * LINE) {
 		sse2_line(d, s);
 		sse2_line(d + LINE, s + LINE);
@@ -412,6 +442,7 @@ sse2_copy_down(char *d, const char *s, size_t lines)
 {
 	d += lines * LINE;
 	s += lines * LINE;
+	prefetch_down(s, lines);
 	for (; lines >= 2; lines -= 2) {
 		d -= 2 * LINE;
 		s -= 2 * LINE;
@@ -481,6 +512,7 @@ avx_4lines(char *d, const char *s)
 static AVX void
 avx_copy_up(char *d, const char *s, size_t lines)
 {
+	prefetch_up(s, lines);
 	for (; lines >= 4; lines -= 4, d += 4 * LINE, s += 4 * LINE)
 		avx_4lines(d, s);
 	for (; lines != 0; lines--, d += LINE, s += LINE)
@@ -492,6 +524,7 @@ avx_copy_down(char *d, const char *s, size_t lines)
 {
 	d += lines * LINE;
 	s += lines * LINE;
+	prefetch_down(s, lines);
 	for (; lines >= 4; lines -= 4) {
 		d -= 4 * LINE;
 		s -= 4 * LINE;
