@@ -88,7 +88,7 @@ sync_poll(void *data, const struct vdm_operation *operation, int first,
 	if (n != NULL)
 		n->notifier_used = FUTURE_NOTIFIER_NONE;
 	if (operation->type == VDM_OPERATION_MEMCPY && c->flags == 0 &&
-			ma_op_valid(operation)) {
+			ma_range_ok(c->dest, c->n) && ma_range_ok(c->src, c->n)) {
 		output->type = VDM_OPERATION_MEMCPY;
 		output->result = VDM_SUCCESS;
 		output->output.memcpy.dest = c->dest;

@@ -987,13 +987,6 @@ row_flags(const struct op_row *row, const struct vdm_operation *op)
 		(unsigned)FIELD(op, row->flags, uint64_t);
 }
 
-/* [p, p + n) lies in the address space. */
-static int
-range_ok(const void *p, size_t n)
-{
-	return n <= PTRDIFF_MAX && (uintptr_t)p <= UINTPTR_MAX - n;
-}
-
 size_t
 ma_op_size(const struct vdm_operation *op)
 {
@@ -1011,8 +1004,9 @@ ma_op_valid(const struct vdm_operation *op)
 		return 0;
 	size_t n = row_n(row, op);
 
-	return range_ok(FIELD(op, row->dest, void *), n) &&
-		(row->src == NO_FIELD || range_ok(FIELD(op, row->src, void *), n));
+	return ma_range_ok(FIELD(op, row->dest, void *), n) &&
+		(row->src == NO_FIELD ||
+		ma_range_ok(FIELD(op, row->src, void *), n));
 }
 
 int
@@ -1083,7 +1077,7 @@ run_direct(const struct vdm_operation *op,
 	if (op->type == VDM_OPERATION_FLUSH) {
 		const struct vdm_operation_data_flush *f = &op->data.flush;
 
-		if (!range_ok(f->dest, f->n))
+		if (!ma_range_ok(f->dest, f->n))
 			return 0;
 		output_success(op, output, NULL);
 		ma_flush(f->dest, f->n);
@@ -1096,7 +1090,7 @@ run_direct(const struct vdm_operation *op,
 	if (op->type == VDM_OPERATION_MEMSET) {
 		if (s->n == 0 || (((uintptr_t)s->str | s->n) & (LINE - 1)) ||
 				!store_nt(s->str, s->n, (unsigned)s->flags) ||
-				!range_ok(s->str, s->n))
+				!ma_range_ok(s->str, s->n))
 			return 0;
 		output_success(op, output, s->str);
 		store_path->set(s->str, s->c, s->n / LINE);
@@ -1107,8 +1101,8 @@ run_direct(const struct vdm_operation *op,
 			return 0;
 		if (c->n == 0 || (((uintptr_t)c->dest | c->n) & (LINE - 1)) ||
 				!store_nt(c->dest, c->n, (unsigned)c->flags) ||
-				c->dest == c->src || !range_ok(c->dest, c->n) ||
-				!range_ok(c->src, c->n))
+				c->dest == c->src || !ma_range_ok(c->dest, c->n) ||
+				!ma_range_ok(c->src, c->n))
 			return 0;
 		output_success(op, output, c->dest);
 		if ((uintptr_t)c->dest - (uintptr_t)c->src >= c->n)

@@ -100,6 +100,13 @@ size_t ma_op_size(const struct vdm_operation *op);
  */
 int ma_op_valid(const struct vdm_operation *op);
 
+/* [p, p + n) lies in the address space (ma_op_valid's test of a range). */
+static inline int
+ma_range_ok(const void *p, size_t n)
+{
+	return n <= PTRDIFF_MAX && (uintptr_t)p <= UINTPTR_MAX - n;
+}
+
 /* Nonzero when byte ranges of it may run apart, on several threads. */
 int ma_op_splits(const struct vdm_operation *op);
 
