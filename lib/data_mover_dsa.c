@@ -969,6 +969,23 @@ dsa_op_start(void *data, const struct vdm_operation *operation,
 		ma_dsa_poll(o, n);
 		return 0;
 	}
+	if (waking_op != NULL && waking_op->dmd == dmd) {
+		/*
+		 * Started inside a waker this mover's watcher calls: the
+		 * watcher would move it on only once the waker returned, and
+		 * a waker waiting for it would wait for ever. Done here.
+		 */
+		enum drive r;
+
+		while ((r = drive(o)) != D_DONE) {
+			if (r == D_INFLIGHT)
+				record_wait(round_word(o), o->expect_ns);
+			else
+				sched_yield();
+		}
+		op_end(o);
+		return 0;
+	}
 	/*
 	 * The first moves are made here, unless operations wait for a
 	 * dedicated queue's entries: then only the watcher takes entries,
