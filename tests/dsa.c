@@ -1258,6 +1258,9 @@ START_TEST(test_new_errors)
 		"emulated:engines=", "emulated:wq_size=-1",
 		"emulated:gen_cap=0,block_on_fault=1",
 		"emulated:max_batch_size=1", "emulated:wq_size=4,",
+		/* names that sscanf's %u would take: not queue names */
+		"wq-1.0", "wq+0.0", "wq 0.0", "wq0.-1", "wq0. 1", "wq0.+1",
+		"/dev/dsa/wq-1.0", "/dev/dsa/wq0.+0",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
