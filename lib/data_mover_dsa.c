@@ -39,7 +39,9 @@
  *   word protects the waker as in the threads mover: RUN -> WAKING (the
  *   waker being called) -> COMPLETE; a poll reports COMPLETE only at the
  *   end, except to the waker's own thread, and op_delete during WAKING
- *   leaves the record for the watcher to give back.
+ *   leaves the record for the watcher to give back. An operation started
+ *   inside one of those wakers is driven to its end in its first poll,
+ *   by the watcher that calls the waker (nobody else would move it on).
  * data_mover_dsa_delete() finishes every started operation first.
  *
  * ma_dsa_poll() is the whole poll with its promise; the four callbacks
