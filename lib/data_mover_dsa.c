@@ -39,7 +39,9 @@
  *   word protects the waker as in the threads mover: RUN -> WAKING (the
  *   waker being called) -> COMPLETE; a poll reports COMPLETE only at the
  *   end, except to the waker's own thread, and op_delete during WAKING
- *   leaves the record for the watcher to give back.
+ *   leaves the record for the watcher to give back. An operation started
+ *   inside one of those wakers is driven to its end in its first poll,
+ *   by the watcher that calls the waker (nobody else would move it on).
  * data_mover_dsa_delete() finishes every started operation first.
  *
  * ma_dsa_poll() is the whole poll with its promise; the four callbacks
@@ -967,6 +969,23 @@ dsa_op_start(void *data, const struct vdm_operation *operation,
 	atomic_store_explicit(&o->phase, P_RUN, memory_order_relaxed);
 	if (dmd->notifier != FUTURE_NOTIFIER_WAKER) {
 		ma_dsa_poll(o, n);
+		return 0;
+	}
+	if (waking_op != NULL && waking_op->dmd == dmd) {
+		/*
+		 * Started inside a waker this mover's watcher calls: the
+		 * watcher would move it on only once the waker returned, and
+		 * a waker waiting for it would wait for ever. Done here.
+		 */
+		enum drive r;
+
+		while ((r = drive(o)) != D_DONE) {
+			if (r == D_INFLIGHT)
+				record_wait(round_word(o), o->expect_ns);
+			else
+				sched_yield();
+		}
+		op_end(o);
 		return 0;
 	}
 	/*

@@ -109,9 +109,14 @@ wq_name_ok(const char *name, unsigned *dev)
 {
 	unsigned d, q;
 	int n = -1;
+	const char *dot = strchr(name, '.');
 
-	if (strncmp(name, "wq", 2) != 0 || sscanf(name, "wq%u.%u%n", &d, &q,
-			&n) != 2 || n < 0 || name[n] != '\0')
+	/* digits only: %u would take a sign and blanks too */
+	if (strncmp(name, "wq", 2) != 0 || name[2] < '0' || name[2] > '9' ||
+			dot == NULL || dot[1] < '0' || dot[1] > '9')
+		return 0;
+	if (sscanf(name, "wq%u.%u%n", &d, &q, &n) != 2 || n < 0 ||
+			name[n] != '\0')
 		return 0;
 	*dev = d;
 	return 1;

@@ -1060,6 +1060,89 @@ START_TEST(test_reentrant_waker)
 END_TEST
 
 /*
+ * A waker that starts an operation on its own mover and waits for it:
+ * the watcher calling the waker is the thread that moves WAKER
+ * operations on, so the operation is carried out within the poll that
+ * starts it (else the waker waits for itself for ever).
+ */
+struct nested {
+	struct vdm *vdm;
+	char *src, *dst;
+	size_t n;
+	enum future_state first;
+	enum vdm_operation_result result;
+	struct vdm_operation_future inner;
+	_Atomic int woken;
+};
+
+static void
+nested_wake(void *data)
+{
+	struct nested *ne = data;
+
+	ne->inner = vdm_memcpy(ne->vdm, ne->dst, ne->src, ne->n, 0);
+	ne->first = future_poll(FUTURE_AS_RUNNABLE(&ne->inner), NULL);
+	ne->result = FUTURE_OUTPUT(&ne->inner)->result;
+	MA_HAPPENS_BEFORE(&ne->woken); /* helgrind: the atomic's hand-off */
+	atomic_store(&ne->woken, 1);
+}
+
+static const char *const nested_configs[] = {
+	"emulated",
+	"emulated:wq_size=1",
+	"emulated:wq_size=1,max_transfer_size=4096,max_batch_size=0",
+	"emulated:wq_size=2,max_transfer_size=4096,fault_every=2",
+	"emulated:mode=shared,wq_size=1,max_transfer_size=4096,refuse_every=2",
+};
+
+START_TEST(test_waker_starts_op)
+{
+	struct data_mover_dsa *dmd = mover(nested_configs[_i],
+		FUTURE_NOTIFIER_WAKER);
+	struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
+	size_t n = 50000;
+	char *a = malloc(n), *b = malloc(n), *c = malloc(n);
+
+	ck_assert(a != NULL && b != NULL && c != NULL);
+
+	for (int i = 0; i < 10; i++) {
+		struct nested ne = {
+			.vdm = vdm, .src = a, .dst = c, .n = n,
+			.first = FUTURE_STATE_IDLE,
+		};
+
+		test_fill(a, n, (unsigned)i);
+		memset(b, 0, n);
+		memset(c, 0, n);
+
+		struct vdm_operation_future f = vdm_memcpy(vdm, b, a, n, 0);
+		struct future_notifier nt = test_notifier(nested_wake, &ne);
+
+		atomic_init(&ne.woken, 0);
+		if (future_poll(FUTURE_AS_RUNNABLE(&f), &nt) ==
+				FUTURE_STATE_COMPLETE)
+			continue;
+		ck_assert_int_eq(nt.notifier_used, FUTURE_NOTIFIER_WAKER);
+		while (!atomic_load(&ne.woken))
+			sched_yield();
+		MA_HAPPENS_AFTER(&ne.woken);
+		FUTURE_BUSY_POLL(&f);
+		/* (on failure, finish the inner one before asserting) */
+		FUTURE_BUSY_POLL(&ne.inner);
+		ck_assert_int_eq(ne.first, FUTURE_STATE_COMPLETE);
+		ck_assert_int_eq(ne.result, VDM_SUCCESS);
+		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+		ck_assert(memcmp(a, b, n) == 0);
+		ck_assert(memcmp(a, c, n) == 0);
+	}
+	data_mover_dsa_delete(dmd);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+/*
  * A waker that takes a lock the poller holds while it polls: the mover
  * never calls a waker inside a poll, so nothing deadlocks, and the wake
  * still comes.
@@ -1175,6 +1258,9 @@ START_TEST(test_new_errors)
 		"emulated:engines=", "emulated:wq_size=-1",
 		"emulated:gen_cap=0,block_on_fault=1",
 		"emulated:max_batch_size=1", "emulated:wq_size=4,",
+		/* names that sscanf's %u would take: not queue names */
+		"wq-1.0", "wq+0.0", "wq 0.0", "wq0.-1", "wq0. 1", "wq0.+1",
+		"/dev/dsa/wq-1.0", "/dev/dsa/wq0.+0",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1874,6 +1960,8 @@ test_suite(void)
 	tcase_add_test(queue, test_delete_in_flight);
 	tcase_add_test(queue, test_reentrant_waker);
 	tcase_add_test(queue, test_locking_waker);
+	tcase_add_loop_test(queue, test_waker_starts_op, 0,
+		sizeof(nested_configs) / sizeof(nested_configs[0]));
 	tcase_add_loop_test(queue, test_fork, 0, 3);
 	tcase_add_test(queue, test_waker_freed_at_completion);
 	tcase_set_timeout(queue, 300);

@@ -171,6 +171,108 @@ START_TEST(test_operation_alloc_failure)
 }
 END_TEST
 
+/* DSA movers of the sweeps below: each notifier, both queue modes. */
+static const char *const dsa_wqs[] = {
+	"emulated", "emulated:mode=shared,engines=3",
+};
+
+/* A DSA mover that works: a copy of several descriptors, checked. */
+static void
+check_dsa_works(struct data_mover_dsa *dmd)
+{
+	static char a[20000], b[20000];
+	struct vdm_operation_future f;
+
+	memset(a, 0x5a, sizeof(a));
+	memset(b, 0, sizeof(b));
+	f = vdm_memcpy(data_mover_dsa_get_vdm(dmd), b, a, sizeof(a), 0);
+	FUTURE_BUSY_POLL(&f);
+	ck_assert_int_eq(f.output.result, VDM_SUCCESS);
+	ck_assert(memcmp(a, b, sizeof(a)) == 0);
+}
+
+/*
+ * data_mover_dsa_new with its n-th allocation, then its n-th thread
+ * start, failed: NULL and ENOMEM (data_mover_dsa_new(3)), nothing
+ * leaked; once no failure is left in it, a mover that works.
+ */
+START_TEST(test_dsa_new_sweep)
+{
+	const char *wq = dsa_wqs[_i % 2];
+	enum future_notifier_type nt = (enum future_notifier_type)(_i / 2);
+	enum ma_fault_kind kinds[] = { MA_FAULT_ALLOC, MA_FAULT_THREAD };
+
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned long n;
+
+		for (n = 1; n < 100; n++) {
+			ma_fault_arm(kinds[k], n);
+			errno = 0;
+
+			struct data_mover_dsa *dmd = data_mover_dsa_new(wq,
+				nt);
+			int err = errno;
+			unsigned long calls = ma_fault_arm(kinds[k], 0);
+
+			if (dmd != NULL) {
+				ck_assert_uint_lt(calls, n);
+				check_dsa_works(dmd);
+				data_mover_dsa_delete(dmd);
+				break;
+			}
+			ck_assert_int_eq(err, ENOMEM);
+		}
+		ck_assert_msg(n > 1 && n < 100, "sweep ended at %lu", n);
+	}
+	disarm();
+}
+END_TEST
+
+/*
+ * DSA operations whose allocations fail: the record (the future is
+ * complete at once with VDM_ERROR_OUT_OF_MEMORY), or the descriptors of
+ * a large one (done all the same); the mover works on.
+ */
+START_TEST(test_dsa_operation_alloc_failure)
+{
+	static char a[50000], b[50000];
+
+	memset(a, 0x33, sizeof(a));
+	for (unsigned long n = 1; n <= 3; n++) {
+		/* a new mover each time: its pool holds no record yet */
+		struct data_mover_dsa *dmd = data_mover_dsa_new(
+			"emulated:max_transfer_size=4096",
+			(enum future_notifier_type)_i);
+
+		ck_assert_ptr_nonnull(dmd);
+		memset(b, 0, sizeof(b));
+		ma_fault_arm(MA_FAULT_ALLOC, n);
+
+		struct vdm_operation_future f = vdm_memcpy(
+			data_mover_dsa_get_vdm(dmd), b, a, sizeof(a), 0);
+		int born_complete = FUTURE_STATE(&f) == FUTURE_STATE_COMPLETE;
+
+		FUTURE_BUSY_POLL(&f);
+
+		unsigned long calls = ma_fault_arm(MA_FAULT_ALLOC, 0);
+
+		if (born_complete) {
+			ck_assert_uint_eq(n, 1);
+			ck_assert_int_eq(f.output.result,
+				VDM_ERROR_OUT_OF_MEMORY);
+			ck_assert_int_eq(b[0], 0);
+		} else {
+			ck_assert_int_eq(f.output.result, VDM_SUCCESS);
+			ck_assert(memcmp(a, b, sizeof(a)) == 0);
+		}
+		if (n == 3)
+			ck_assert_uint_lt(calls, n); /* no third allocation */
+		check_dsa_works(dmd);
+		data_mover_dsa_delete(dmd);
+	}
+}
+END_TEST
+
 /*
  * Records go back to the pool: a long run of operations allocates
  * nothing after the mover's start (a leaked record would make the pool
@@ -215,6 +317,8 @@ test_suite(void)
 	tcase_add_test(tc, test_threads_new_alloc_sweep);
 	tcase_add_test(tc, test_threads_new_thread_sweep);
 	tcase_add_test(tc, test_operation_alloc_failure);
+	tcase_add_loop_test(tc, test_dsa_new_sweep, 0, 6);
+	tcase_add_loop_test(tc, test_dsa_operation_alloc_failure, 0, 3);
 	tcase_add_loop_test(tc, test_no_allocation_per_operation, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
