@@ -999,7 +999,8 @@ dsa_op_start(void *data, const struct vdm_operation *operation,
 		op_end(o);
 		return 0;
 	}
-	if (n != NULL) {
+	if (n != NULL && n->waker.wake != NULL) {
+		/* a notifier without a waker (zeroed) gets no promise */
 		o->waker = n->waker;
 		o->armed = 1;
 		n->notifier_used = FUTURE_NOTIFIER_WAKER;
@@ -1049,7 +1050,7 @@ ma_dsa_poll(void *data, struct future_notifier *n)
 	if ((cur & P_MASK) == P_WAKING)
 		return waking_op == o ? FUTURE_STATE_COMPLETE :
 			FUTURE_STATE_RUNNING;
-	if (n == NULL)
+	if (n == NULL || n->waker.wake == NULL) /* nothing to arm */
 		return FUTURE_STATE_RUNNING;
 	pthread_mutex_lock(&o->lock);
 	cur = atomic_load_explicit(&o->phase, memory_order_acquire);

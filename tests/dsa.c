@@ -978,6 +978,50 @@ START_TEST(test_dedicated_waker_order)
 }
 END_TEST
 
+/*
+ * A zeroed notifier (no waker function, as a loop that only polls may
+ * pass) on a WAKER mover: no waker, so no WAKER promise, and the watcher
+ * calls nothing when the copy ends, on the first poll and on a later one.
+ * Before, the poll armed the empty waker, said WAKER, and the watcher
+ * called a NULL function.
+ */
+START_TEST(test_zeroed_notifier)
+{
+	struct data_mover_dsa *dmd = mover("emulated", FUTURE_NOTIFIER_WAKER);
+	struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+	struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
+	static unsigned char a[2][512], b[2][512];
+	struct future_notifier n;
+
+	memset(a, 0x5e, sizeof(a));
+	memset(b, 0, sizeof(b));
+	ma_dsa_model_pause(wq, 1);
+	for (int i = 0; i < 2; i++) {
+		struct vdm_operation_future f =
+			vdm_memcpy(vdm, b[i], a[i], sizeof(a[i]), 0);
+
+		memset(&n, 0, sizeof(n));
+		if (i == 1) /* armed by a later poll, not the first */
+			future_poll(FUTURE_AS_RUNNABLE(&f), NULL);
+		ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f), &n),
+			FUTURE_STATE_RUNNING);
+		ck_assert_int_eq(n.notifier_used, FUTURE_NOTIFIER_NONE);
+		ma_dsa_model_pause(wq, 0);
+		while (future_poll(FUTURE_AS_RUNNABLE(&f), &n) !=
+				FUTURE_STATE_COMPLETE) {
+			ck_assert_int_eq(n.notifier_used,
+				FUTURE_NOTIFIER_NONE);
+			sched_yield();
+		}
+		ck_assert_int_eq(f.output.result, VDM_SUCCESS);
+		ma_dsa_model_pause(wq, 1);
+	}
+	ma_dsa_model_pause(wq, 0);
+	ck_assert_int_eq(memcmp(a, b, sizeof(a)), 0);
+	data_mover_dsa_delete(dmd);
+}
+END_TEST
+
 /* Deleting the mover with work in flight loses none of it. */
 START_TEST(test_delete_in_flight)
 {
@@ -1957,6 +2001,7 @@ test_suite(void)
 	tcase_add_loop_test(queue, test_refusal_storm, 0, 3);
 	tcase_add_loop_test(queue, test_dedicated_never_overfilled, 0, 3);
 	tcase_add_test(queue, test_dedicated_waker_order);
+	tcase_add_test(queue, test_zeroed_notifier);
 	tcase_add_test(queue, test_delete_in_flight);
 	tcase_add_test(queue, test_reentrant_waker);
 	tcase_add_test(queue, test_locking_waker);
