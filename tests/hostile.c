@@ -800,6 +800,7 @@ START_TEST(test_sizes_pointer_wraps)
 	struct runtime *r = runtime_new();
 	struct area d, s;
 	void *top = (void *)(UINTPTR_MAX - 31); /* 32 bytes below the end */
+	void *top_line = (void *)(UINTPTR_MAX - 127); /* 64-aligned */
 
 	vdm = test_mover_new(&m, (enum test_mover_kind)_i,
 		FUTURE_NOTIFIER_WAKER);
@@ -808,6 +809,14 @@ START_TEST(test_sizes_pointer_wraps)
 	/* the source wraps; then the destination wraps */
 	check_odd_range(vdm, r, m.name, &d, &s, d.buf, top, AREA_BUF, 0);
 	check_odd_range(vdm, NULL, m.name, &d, &s, top, s.buf, AREA_BUF, 1);
+	/*
+	 * Whole 64-byte lines at 64-aligned pointers, from 256 bytes: what
+	 * the synchronous mover's poll stores non-temporally straight from
+	 * its own checks (run_direct), which must refuse the range first.
+	 */
+	check_odd_range(vdm, r, m.name, &d, &s, d.buf, top_line, 256, 0);
+	check_odd_range(vdm, NULL, m.name, &d, &s, top_line, s.buf, 256, 1);
+	check_odd_range(vdm, r, m.name, &d, &s, top_line, top_line, 4096, 1);
 	area_delete(&d);
 	area_delete(&s);
 	runtime_delete(r);
