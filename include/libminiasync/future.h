@@ -412,8 +412,27 @@ future_chain_has_property(void *future, enum future_property property)
 	return -1;
 }
 
-#define FUTURE_CHAIN_INIT(_futurep)\
-	FUTURE_INIT_EXT(_futurep, future_chain_task, future_chain_has_property)
+/*
+ * A chain's task finds its entries right after the context, where the
+ * data member is only if its type needs no alignment stricter than what
+ * divides sizeof(struct future) (8 bytes): with a field such as a long
+ * double after the entries, the walk would read the entries shifted and
+ * call through garbage. With GNU C such a chain does not compile: the
+ * array below gets a negative size.
+ */
+#if defined(__GNUC__)
+#define FUTURE_CHAIN_DATA_ALIGN_CHECK_(_futurep)\
+	((void)sizeof(char[sizeof(struct future) %\
+		__alignof__((_futurep)->data) == 0 ? 1 : -1]))
+#else
+#define FUTURE_CHAIN_DATA_ALIGN_CHECK_(_futurep) ((void)0)
+#endif
+
+#define FUTURE_CHAIN_INIT(_futurep) do {\
+	FUTURE_CHAIN_DATA_ALIGN_CHECK_(_futurep);\
+	FUTURE_INIT_EXT(_futurep, future_chain_task,\
+		future_chain_has_property);\
+} while (0)
 
 #ifdef __cplusplus
 }
