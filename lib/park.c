@@ -11,6 +11,7 @@
  *   address. A sleeper checks its word under its bucket's lock and sleeps
  *   on the bucket's condition variable; a waker takes the same lock and
  *   wakes every sleeper of the bucket, each of which re-checks its word.
+ *   Fork handlers hand the child a table with no lock held and no sleeper.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -91,9 +92,12 @@ park_unlock(struct park_bucket *b)
 		abort();
 }
 
-/* Once: the buckets, their deadlines on the monotonic clock if possible. */
+/*
+ * The buckets' condition variables, their deadlines on the monotonic
+ * clock if possible, and their locks unless locks_too is 0.
+ */
 static void
-park_init(void)
+park_table_init(int locks_too)
 {
 	pthread_condattr_t attr;
 
@@ -104,13 +108,56 @@ park_init(void)
 		park_clock = CLOCK_MONOTONIC;
 #endif
 	for (size_t i = 0; i < MA_PARK_BUCKETS; i++) {
-		if (pthread_mutex_init(&park_table[i].lock, NULL) != 0 ||
+		if ((locks_too && pthread_mutex_init(&park_table[i].lock,
+				NULL) != 0) ||
 				pthread_cond_init(&park_table[i].cond,
 					&attr) != 0)
 			abort();
 		park_table[i].sleepers = 0;
 	}
 	pthread_condattr_destroy(&attr);
+}
+
+/*
+ * Fork. The child has only the thread that forked: a bucket lock that
+ * another thread held at the fork would stay locked there, and a
+ * condition variable would still count the parent's sleepers (glibc's
+ * would wait for them). So the prepare handler takes every bucket lock
+ * (in table order; no lock is taken while one is held elsewhere), the
+ * parent's handler gives them back, and the child's, whose thread holds
+ * them all, sets the condition variables up anew (not destroyed first:
+ * that would wait for the sleepers too), empties the buckets and gives
+ * the locks back.
+ */
+static void
+park_fork_prepare(void)
+{
+	for (size_t i = 0; i < MA_PARK_BUCKETS; i++)
+		park_lock(&park_table[i]);
+}
+
+static void
+park_fork_parent(void)
+{
+	for (size_t i = MA_PARK_BUCKETS; i-- > 0;)
+		park_unlock(&park_table[i]);
+}
+
+static void
+park_fork_child(void)
+{
+	park_table_init(0);
+	park_fork_parent();
+}
+
+/* Once: the table and its fork handlers. */
+static void
+park_init(void)
+{
+	park_table_init(1);
+	if (pthread_atfork(park_fork_prepare, park_fork_parent,
+			park_fork_child) != 0)
+		abort();
 }
 
 /* The bucket of a word: Fibonacci hashing of its address. */
