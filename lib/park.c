@@ -215,6 +215,15 @@ ma_park_wait(const uint32_t *word, uint32_t expected,
 
 	ma_test_handoff_window(MA_HANDOFF_PARK);
 	if (now == expected) {
+		int cancel;
+
+		/*
+		 * No cancellation point, as with the futex: a thread
+		 * cancelled here would end holding the bucket's lock, still
+		 * counted a sleeper, and every wake of the bucket would
+		 * block for good.
+		 */
+		(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 		b->sleepers++;
 		/* a time-out, a wake or a spurious return: callers re-check */
 		if (timeout != NULL)
@@ -223,6 +232,7 @@ ma_park_wait(const uint32_t *word, uint32_t expected,
 		else
 			(void)pthread_cond_wait(&b->cond, &b->lock);
 		b->sleepers--;
+		(void)pthread_setcancelstate(cancel, NULL);
 	}
 	park_unlock(b);
 }

@@ -562,6 +562,42 @@ START_TEST(test_fork_inside_wait)
 }
 END_TEST
 
+/*
+ * A thread cancelled (pthread_cancel) while asleep in a wait: the wait
+ * is no cancellation point, so the thread sleeps on until woken, and
+ * every word goes on waking. Before, the condition-variable build's
+ * pthread_cond_wait acted on the cancellation: the thread ended holding
+ * its bucket's lock, still counted a sleeper, and the next wake on that
+ * bucket blocked for good.
+ */
+START_TEST(test_cancel_asleep)
+{
+	_Atomic uint32_t word = 0;
+	struct sleeper s, t;
+	void *ret;
+
+	print_primitive();
+	MA_ATOMIC_WORDS(&word, sizeof(word));
+	sleeper_start(&s, &word);
+	sleeper_wait_asleep(&s);
+	ck_assert_int_eq(pthread_cancel(s.thread), 0);
+	word_set_and_wake(&word, INT_MAX);
+	ck_assert_int_eq(pthread_join(s.thread, &ret), 0);
+	ck_assert_msg(ret != PTHREAD_CANCELED && atomic_load(&s.done) == 1,
+		"the wait acted on the cancellation");
+	MA_ATOMIC_WORDS_END(&s.tid, sizeof(s.tid));
+	MA_ATOMIC_WORDS_END(&s.started, sizeof(s.started));
+	MA_ATOMIC_WORDS_END(&s.done, sizeof(s.done));
+	/* the same word, and so the same bucket, still sleeps and wakes */
+	atomic_store(&word, 0);
+	sleeper_start(&t, &word);
+	sleeper_wait_asleep(&t);
+	word_set_and_wake(&word, INT_MAX);
+	sleeper_join(&t);
+	MA_ATOMIC_WORDS_END(&word, sizeof(word));
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -581,6 +617,7 @@ test_suite(void)
 	tcase_add_test(tc, test_recheck_handoff);
 	tcase_add_test(tc, test_now_monotonic);
 	tcase_add_test(tc, test_fork_inside_wait);
+	tcase_add_test(tc, test_cancel_asleep);
 	suite_add_tcase(s, tc);
 	return s;
 }
