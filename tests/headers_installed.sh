@@ -180,8 +180,6 @@ chain_init(struct chain_future *fut)
 END
 sed -e 's/_Alignas(\([0-9]*\))/alignas(\1)/' "$tmp/chain_align.c" \
 	>"$tmp/chain_align.cpp"
-printf '%s\n' '#include <stdalign.h>' | cat - "$tmp/chain_align.c" \
-	>"$tmp/chain_align11.c"
 # expect_refused WHAT COMPILER...: the compiler must fail, naming the array
 expect_refused() {
 	what=$1
@@ -198,9 +196,9 @@ expect_refused() {
 # shellcheck disable=SC2086
 if $cc -dM -E -x c /dev/null 2>/dev/null | grep -q '__GNUC__'; then
 	run "chain of pointer-aligned data, C11" $cc -std=c11 $warn $cflags \
-		-c "$tmp/chain_align11.c" -o "$tmp/chain_align.o"
+		-c "$tmp/chain_align.c" -o "$tmp/chain_align.o"
 	expect_refused "chain of 16-byte aligned data, C11" $cc -std=c11 \
-		$warn $cflags -DOVER_ALIGNED -c "$tmp/chain_align11.c" \
+		$warn $cflags -DOVER_ALIGNED -c "$tmp/chain_align.c" \
 		-o "$tmp/chain_align.o"
 	for cxx in $cxx_compilers; do
 		run "chain of pointer-aligned data, C++ ($cxx)" $cxx -std=c++11 \
