@@ -5,8 +5,9 @@
 # headers_installed.sh -- the public headers and the pkg-config file work
 # for a user, with nothing of the source tree but what gets installed:
 #  - each public header, alone and included twice, compiles as C99 and
-#    C11 with $CC and as C++ with g++ and clang++ (those present), under
-#    -Wall -Wextra -Wpedantic -Werror and only pkg-config's --cflags;
+#    C11 with $CC and as C++ (the default and C++98) with g++ and clang++
+#    (those present), under -Wall -Wextra -Wpedantic -Werror and only
+#    pkg-config's --cflags;
 #  - a small program linked with 'pkg-config --libs miniasync' runs, built
 #    as C and as C++ (which fails to link without extern "C" guards);
 #  - the same program linked with 'pkg-config --static --libs miniasync'
@@ -107,10 +108,13 @@ fi
 run "pkg-config: libminiasync >= 0.1.0" \
 	pc "$libs_dir" --exists 'libminiasync >= 0.1.0'
 
-# The public headers, as installed: the umbrella and libminiasync/*.h.
-headers=libminiasync.h
-for h in "$abs_src"/include/libminiasync/*.h; do
-	headers="$headers libminiasync/${h##*/}"
+# The public headers, as installed: the umbrella and libminiasync/*.h,
+# and the DML mover's (0.2's libminiasync-vdm-dml).
+headers="libminiasync.h libminiasync-vdm-dml.h"
+for h in "$abs_src"/include/libminiasync/*.h \
+		"$abs_src"/include/libminiasync-vdm-dml/*.h; do
+	d=${h%/*}
+	headers="$headers ${d##*/}/${h##*/}"
 done
 
 cxx_compilers=
@@ -134,6 +138,9 @@ for h in $headers; do
 	done
 	for cxx in $cxx_compilers; do
 		run "$h alone, C++ ($cxx)" $cxx $warn $cflags \
+			-c "$tmp/$base.cpp" -o "$tmp/$base.o"
+		# C++98: no comma after the last enumerator, say
+		run "$h alone, C++98 ($cxx)" $cxx -std=c++98 $warn $cflags \
 			-c "$tmp/$base.cpp" -o "$tmp/$base.o"
 	done
 done

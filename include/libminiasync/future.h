@@ -25,7 +25,7 @@ extern "C" {
 enum future_state {
 	FUTURE_STATE_IDLE = 0,
 	FUTURE_STATE_COMPLETE = 1,
-	FUTURE_STATE_RUNNING = 2,
+	FUTURE_STATE_RUNNING = 2
 };
 
 /* Describes the data and output members that follow it in a future. */
@@ -50,7 +50,7 @@ struct future_poller {
 enum future_notifier_type {
 	FUTURE_NOTIFIER_NONE = 0,
 	FUTURE_NOTIFIER_WAKER = 1,
-	FUTURE_NOTIFIER_POLLER = 2,
+	FUTURE_NOTIFIER_POLLER = 2
 };
 
 /*
@@ -66,7 +66,7 @@ struct future_notifier {
 };
 
 enum future_property {
-	FUTURE_PROPERTY_ASYNC = 0,
+	FUTURE_PROPERTY_ASYNC = 0
 };
 
 typedef enum future_state (*future_task_fn)(struct future_context *context,
@@ -233,7 +233,7 @@ struct _name {\
 
 enum future_chain_entry_type {
 	FUTURE_CHAIN_ENTRY_REGULAR = 1,
-	FUTURE_CHAIN_ENTRY_LAST = 2,
+	FUTURE_CHAIN_ENTRY_LAST = 2
 };
 
 /*
