@@ -52,6 +52,11 @@ ma_park_wake(const uint32_t *word, int count)
 	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
 }
 
+void
+ma_park_fork_init(void)
+{
+}
+
 const char *
 ma_park_primitive(void)
 {
@@ -157,6 +162,13 @@ park_init(void)
 	park_table_init(1);
 	if (pthread_atfork(park_fork_prepare, park_fork_parent,
 			park_fork_child) != 0)
+		abort();
+}
+
+void
+ma_park_fork_init(void)
+{
+	if (pthread_once(&park_once, park_init) != 0)
 		abort();
 }
 

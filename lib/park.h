@@ -122,6 +122,15 @@ void ma_park_wake(const uint32_t *word, int count);
  */
 #define MA_PARK_BUCKETS 64
 
+/*
+ * Makes sure the wait table is set up and its fork handlers registered
+ * (the condition-variable build; nothing with futexes). lib/fork.c calls
+ * it before it registers the movers' handlers, so that the table's
+ * prepare handler runs after theirs and its child handler before theirs:
+ * the movers' child handlers may wake sleepers.
+ */
+void ma_park_fork_init(void);
+
 /* The wait primitive this build uses: "futex" or "condvar". */
 const char *ma_park_primitive(void);
 
