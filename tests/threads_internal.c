@@ -432,6 +432,22 @@ START_TEST(test_fork_no_workers_waker)
 
 	ck_assert_ptr_nonnull(dmt);
 	ck_assert_ptr_nonnull(r);
+
+	const char *preload = getenv("LD_PRELOAD");
+
+	/*
+	 * helgrind and DRD do not see that a fork orders what the parent's
+	 * other threads did before it (the waiter's op_start here) before
+	 * the child's handlers, which rebuild the mover from that.
+	 */
+	if (preload != NULL && (strstr(preload, "helgrind") != NULL ||
+			strstr(preload, "drd") != NULL)) {
+		printf("test_fork_no_workers_waker left out: run under "
+			"helgrind or DRD\n");
+		data_mover_threads_delete(dmt);
+		runtime_delete(r);
+		return;
+	}
 	memset(src, 0x6b, sizeof(src));
 	waker_gate_pid = getpid();
 	atomic_store(&waker_gate_open, 0);
