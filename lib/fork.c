@@ -42,8 +42,8 @@ fork_child(void)
 }
 
 /*
- * The wait table's handlers first (lib/park.h): its child handler then
- * runs before ours, which may wake sleepers, and its prepare after ours.
+ * The wait table's handler first (lib/park.h): in the child it then runs
+ * before ours, which may wake sleepers.
  */
 static void
 atfork_register(void)

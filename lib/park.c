@@ -11,7 +11,8 @@
  *   address. A sleeper checks its word under its bucket's lock and sleeps
  *   on the bucket's condition variable; a waker takes the same lock and
  *   wakes every sleeper of the bucket, each of which re-checks its word.
- *   Fork handlers hand the child a table with no lock held and no sleeper.
+ *   A fork handler hands the child a table with no lock held and no
+ *   sleeper.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -24,6 +25,7 @@
 #include "fault.h"
 #include "internal.h"
 #include "park.h"
+#include "valgrind.h"
 
 #ifdef MA_PARK_FUTEX
 
@@ -97,12 +99,9 @@ park_unlock(struct park_bucket *b)
 		abort();
 }
 
-/*
- * The buckets' condition variables, their deadlines on the monotonic
- * clock if possible, and their locks unless locks_too is 0.
- */
+/* The buckets, their deadlines on the monotonic clock if possible. */
 static void
-park_table_init(int locks_too)
+park_table_init(void)
 {
 	pthread_condattr_t attr;
 
@@ -113,8 +112,7 @@ park_table_init(int locks_too)
 		park_clock = CLOCK_MONOTONIC;
 #endif
 	for (size_t i = 0; i < MA_PARK_BUCKETS; i++) {
-		if ((locks_too && pthread_mutex_init(&park_table[i].lock,
-				NULL) != 0) ||
+		if (pthread_mutex_init(&park_table[i].lock, NULL) != 0 ||
 				pthread_cond_init(&park_table[i].cond,
 					&attr) != 0)
 			abort();
@@ -127,41 +125,26 @@ park_table_init(int locks_too)
  * Fork. The child has only the thread that forked: a bucket lock that
  * another thread held at the fork would stay locked there, and a
  * condition variable would still count the parent's sleepers (glibc's
- * would wait for them). So the prepare handler takes every bucket lock
- * (in table order; no lock is taken while one is held elsewhere), the
- * parent's handler gives them back, and the child's, whose thread holds
- * them all, sets the condition variables up anew (not destroyed first:
- * that would wait for the sleepers too), empties the buckets and gives
- * the locks back.
+ * would wait for them). The lock guards nothing but the bucket's count
+ * of sleepers, none of which exists in the child: so the child's handler
+ * sets the whole table up anew, locks included (the condition variables
+ * not destroyed first: that would wait for the sleepers too). Nothing
+ * is taken before the fork (64 locks held at once would also be more
+ * than ThreadSanitizer can follow).
  */
-static void
-park_fork_prepare(void)
-{
-	for (size_t i = 0; i < MA_PARK_BUCKETS; i++)
-		park_lock(&park_table[i]);
-}
-
-static void
-park_fork_parent(void)
-{
-	for (size_t i = MA_PARK_BUCKETS; i-- > 0;)
-		park_unlock(&park_table[i]);
-}
-
 static void
 park_fork_child(void)
 {
-	park_table_init(0);
-	park_fork_parent();
+	MA_NEW_MEMORY(park_table, sizeof(park_table)); /* see valgrind.h */
+	park_table_init();
 }
 
-/* Once: the table and its fork handlers. */
+/* Once: the table and its fork handler. */
 static void
 park_init(void)
 {
-	park_table_init(1);
-	if (pthread_atfork(park_fork_prepare, park_fork_parent,
-			park_fork_child) != 0)
+	park_table_init();
+	if (pthread_atfork(NULL, NULL, park_fork_child) != 0)
 		abort();
 }
 

@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -423,9 +424,10 @@ END_TEST
  * parent held. The futex build has no lock to inherit.
  *
  * The window holds the lock until the fork has returned in the parent,
- * or until the forking thread, inside fork, is asleep: then a prepare
- * handler of the library waits for that very lock, which a thread never
- * holds for long outside this test. The window reads the forking
+ * or until the forking thread, inside fork, is asleep (were a prepare
+ * handler of the library to take the bucket locks, it would wait for
+ * that very lock, which a thread never holds for long outside this
+ * test). The window reads the forking
  * thread's state through a file opened beforehand: no allocation, no
  * lock of the C library, which fork takes too.
  */
@@ -522,6 +524,20 @@ START_TEST(test_fork_inside_wait)
 #endif
 	if (test_emulated("test_fork_inside_wait"))
 		return;
+
+	const char *preload = getenv("LD_PRELOAD");
+
+	/*
+	 * helgrind and DRD keep the waiter holding its bucket lock in the
+	 * child, where that thread does not exist: the child's new table
+	 * looks to them like a lock taken from its holder.
+	 */
+	if (preload != NULL && (strstr(preload, "helgrind") != NULL ||
+			strstr(preload, "drd") != NULL)) {
+		printf("test_fork_inside_wait left out: run under helgrind "
+			"or DRD\n");
+		return;
+	}
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat",
 		(int)test_gettid());
 	window.stat_fd = open(path, O_RDONLY | O_CLOEXEC);
