@@ -347,7 +347,9 @@ threads_op_start(void *data, const struct vdm_operation *operation,
 		job_run_whole(job, 0);
 		return 0;
 	}
-	if (n != NULL && dmt->desired_notifier == FUTURE_NOTIFIER_WAKER) {
+	if (n != NULL && dmt->desired_notifier == FUTURE_NOTIFIER_WAKER &&
+			n->waker.wake != NULL) {
+		/* a notifier without a waker (zeroed) gets no promise */
 		job->wakers[0] = n->waker;
 		phase |= PH_ARMED;
 		n->notifier_used = FUTURE_NOTIFIER_WAKER;
@@ -647,6 +649,11 @@ ma_threads_poll(void *data, struct future_notifier *n)
 			 * called by workers only, so promise nothing (the
 			 * job is small: poll again).
 			 */
+			n->notifier_used = FUTURE_NOTIFIER_NONE;
+			return FUTURE_STATE_RUNNING;
+		}
+		if (n->waker.wake == NULL) {
+			/* no waker to arm (a zeroed notifier): no promise */
 			n->notifier_used = FUTURE_NOTIFIER_NONE;
 			return FUTURE_STATE_RUNNING;
 		}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "fork.h"
+#include "park.h"
 
 static pthread_mutex_t nodes_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ma_fork_node *nodes; /* under nodes_lock */
@@ -40,9 +41,14 @@ fork_child(void)
 	pthread_mutex_unlock(&nodes_lock);
 }
 
+/*
+ * The wait table's handler first (lib/park.h): in the child it then runs
+ * before ours, which may wake sleepers.
+ */
 static void
 atfork_register(void)
 {
+	ma_park_fork_init();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 

@@ -11,6 +11,8 @@
  *   address. A sleeper checks its word under its bucket's lock and sleeps
  *   on the bucket's condition variable; a waker takes the same lock and
  *   wakes every sleeper of the bucket, each of which re-checks its word.
+ *   A fork handler hands the child a table with no lock held and no
+ *   sleeper.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -23,6 +25,7 @@
 #include "fault.h"
 #include "internal.h"
 #include "park.h"
+#include "valgrind.h"
 
 #ifdef MA_PARK_FUTEX
 
@@ -49,6 +52,11 @@ void
 ma_park_wake(const uint32_t *word, int count)
 {
 	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+}
+
+void
+ma_park_fork_init(void)
+{
 }
 
 const char *
@@ -91,9 +99,9 @@ park_unlock(struct park_bucket *b)
 		abort();
 }
 
-/* Once: the buckets, their deadlines on the monotonic clock if possible. */
+/* The buckets, their deadlines on the monotonic clock if possible. */
 static void
-park_init(void)
+park_table_init(void)
 {
 	pthread_condattr_t attr;
 
@@ -111,6 +119,40 @@ park_init(void)
 		park_table[i].sleepers = 0;
 	}
 	pthread_condattr_destroy(&attr);
+}
+
+/*
+ * Fork. The child has only the thread that forked: a bucket lock that
+ * another thread held at the fork would stay locked there, and a
+ * condition variable would still count the parent's sleepers (glibc's
+ * would wait for them). The lock guards nothing but the bucket's count
+ * of sleepers, none of which exists in the child: so the child's handler
+ * sets the whole table up anew, locks included (the condition variables
+ * not destroyed first: that would wait for the sleepers too). Nothing
+ * is taken before the fork (64 locks held at once would also be more
+ * than ThreadSanitizer can follow).
+ */
+static void
+park_fork_child(void)
+{
+	MA_NEW_MEMORY(park_table, sizeof(park_table)); /* see valgrind.h */
+	park_table_init();
+}
+
+/* Once: the table and its fork handler. */
+static void
+park_init(void)
+{
+	park_table_init();
+	if (pthread_atfork(NULL, NULL, park_fork_child) != 0)
+		abort();
+}
+
+void
+ma_park_fork_init(void)
+{
+	if (pthread_once(&park_once, park_init) != 0)
+		abort();
 }
 
 /* The bucket of a word: Fibonacci hashing of its address. */
@@ -168,6 +210,15 @@ ma_park_wait(const uint32_t *word, uint32_t expected,
 
 	ma_test_handoff_window(MA_HANDOFF_PARK);
 	if (now == expected) {
+		int cancel;
+
+		/*
+		 * No cancellation point, as with the futex: a thread
+		 * cancelled here would end holding the bucket's lock, still
+		 * counted a sleeper, and every wake of the bucket would
+		 * block for good.
+		 */
+		(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 		b->sleepers++;
 		/* a time-out, a wake or a spurious return: callers re-check */
 		if (timeout != NULL)
@@ -176,6 +227,7 @@ ma_park_wait(const uint32_t *word, uint32_t expected,
 		else
 			(void)pthread_cond_wait(&b->cond, &b->lock);
 		b->sleepers--;
+		(void)pthread_setcancelstate(cancel, NULL);
 	}
 	park_unlock(b);
 }

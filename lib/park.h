@@ -122,6 +122,14 @@ void ma_park_wake(const uint32_t *word, int count);
  */
 #define MA_PARK_BUCKETS 64
 
+/*
+ * Makes sure the wait table is set up and its fork handler registered
+ * (the condition-variable build; nothing with futexes). lib/fork.c calls
+ * it before it registers the movers' handlers, so that in the child the
+ * table is set up anew before theirs run: they may wake sleepers.
+ */
+void ma_park_fork_init(void);
+
 /* The wait primitive this build uses: "futex" or "condvar". */
 const char *ma_park_primitive(void);
 

@@ -12,6 +12,9 @@
  * - MA_HAPPENS_BEFORE(obj) just before a release store (or RMW) to obj,
  *   MA_HAPPENS_AFTER(obj) just after the acquire load that observes it:
  *   what the releasing thread wrote before is visible after.
+ * - MA_NEW_MEMORY(addr, len): the calling thread owns the bytes from now
+ *   on, whatever other threads did with them (a fork's child, whose only
+ *   thread sets them up anew): forget their history.
  */
 
 #ifndef MA_VALGRIND_H
@@ -29,11 +32,13 @@
 	VALGRIND_HG_ENABLE_CHECKING(addr, len)
 #define MA_HAPPENS_BEFORE(obj) ANNOTATE_HAPPENS_BEFORE(obj)
 #define MA_HAPPENS_AFTER(obj) ANNOTATE_HAPPENS_AFTER(obj)
+#define MA_NEW_MEMORY(addr, len) VALGRIND_HG_CLEAN_MEMORY(addr, len)
 #else
 #define MA_ATOMIC_WORDS(addr, len) ((void)(addr), (void)(len))
 #define MA_ATOMIC_WORDS_END(addr, len) ((void)(addr), (void)(len))
 #define MA_HAPPENS_BEFORE(obj) ((void)(obj))
 #define MA_HAPPENS_AFTER(obj) ((void)(obj))
+#define MA_NEW_MEMORY(addr, len) ((void)(addr), (void)(len))
 #endif
 
 #endif /* MA_VALGRIND_H */

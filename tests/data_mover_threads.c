@@ -463,6 +463,47 @@ START_TEST(test_wait_with_other_waker)
 END_TEST
 
 /*
+ * A loop that polls with a zeroed notifier (it gives no waker, as the
+ * POLLER example of data_mover_threads_new(3) does) on a WAKER mover:
+ * no waker, so no WAKER promise, and nothing is called. Before, the
+ * first poll armed the empty waker, said WAKER, and the worker that
+ * finished the copy called a NULL function.
+ */
+START_TEST(test_zeroed_notifier)
+{
+	struct data_mover_threads *dmt = data_mover_threads_new(1, 4,
+		FUTURE_NOTIFIER_WAKER);
+	uint64_t a = 0x5eed, b = 0;
+	struct future_notifier n;
+
+	ck_assert_ptr_nonnull(dmt);
+	atomic_store(&gate_open, 0);
+	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
+
+	struct vdm_operation_future f = vdm_memcpy(
+		data_mover_threads_get_vdm(dmt), &b, &a, 8, 0);
+
+	memset(&n, 0, sizeof(n));
+	/* the worker holds the copy at the gate: the first and a later poll */
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(future_poll(FUTURE_AS_RUNNABLE(&f), &n),
+			FUTURE_STATE_RUNNING);
+		ck_assert_int_eq(n.notifier_used, FUTURE_NOTIFIER_NONE);
+	}
+	MA_HAPPENS_BEFORE(&gate_open);
+	atomic_store(&gate_open, 1);
+	while (future_poll(FUTURE_AS_RUNNABLE(&f), &n) !=
+			FUTURE_STATE_COMPLETE) {
+		ck_assert_int_eq(n.notifier_used, FUTURE_NOTIFIER_NONE);
+		sched_yield();
+	}
+	ck_assert_int_eq(f.output.result, VDM_SUCCESS);
+	ck_assert_uint_eq(b, 0x5eed);
+	data_mover_threads_delete(dmt);
+}
+END_TEST
+
+/*
  * miniasync_vdm_threads(7): the first poll queues the operation and
  * returns at once, without waiting for it: RUNNING while a worker has it
  * (here the only worker is held in a copy), with each notifier and with
@@ -988,6 +1029,7 @@ test_suite(void)
 	tcase_add_test(api, test_custom_functions);
 	tcase_add_test(api, test_delete_finishes_queue);
 	tcase_add_test(api, test_wait_with_other_waker);
+	tcase_add_test(api, test_zeroed_notifier);
 	tcase_add_test(api, test_bad_arguments);
 	tcase_add_loop_test(api, test_first_poll_returns_at_once, 0, 6);
 	tcase_add_loop_test(api, test_first_poll_complete_when_done, 0, 3);

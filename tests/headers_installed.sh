@@ -5,13 +5,17 @@
 # headers_installed.sh -- the public headers and the pkg-config file work
 # for a user, with nothing of the source tree but what gets installed:
 #  - each public header, alone and included twice, compiles as C99 and
-#    C11 with $CC and as C++ with g++ and clang++ (those present), under
-#    -Wall -Wextra -Wpedantic -Werror and only pkg-config's --cflags;
+#    C11 with $CC and as C++ (the default and C++98) with g++ and clang++
+#    (those present), under -Wall -Wextra -Wpedantic -Werror and only
+#    pkg-config's --cflags;
 #  - a small program linked with 'pkg-config --libs miniasync' runs, built
 #    as C and as C++ (which fails to link without extern "C" guards);
 #  - the same program linked with 'pkg-config --static --libs miniasync'
 #    against libminiasync.a alone runs and needs no libminiasync.so;
-#  - libminiasync.pc says what miniasync.pc says and passes a version test.
+#  - libminiasync.pc says what miniasync.pc says and passes a version test;
+#  - FUTURE_CHAIN_INIT refuses (GNU C, C and C++) a chain whose data member
+#    needs an alignment stricter than 8 bytes; a chain of pointer-aligned
+#    data with an over-aligned output compiles cleanly.
 # The generated lib/miniasync.pc is used with its includedir pointed at the
 # source tree's include/ and its libdir at the built library, so the check
 # runs without installing (and in 'make distcheck', srcdir read-only).
@@ -104,10 +108,13 @@ fi
 run "pkg-config: libminiasync >= 0.1.0" \
 	pc "$libs_dir" --exists 'libminiasync >= 0.1.0'
 
-# The public headers, as installed: the umbrella and libminiasync/*.h.
-headers=libminiasync.h
-for h in "$abs_src"/include/libminiasync/*.h; do
-	headers="$headers libminiasync/${h##*/}"
+# The public headers, as installed: the umbrella and libminiasync/*.h,
+# and the DML mover's (0.2's libminiasync-vdm-dml).
+headers="libminiasync.h libminiasync-vdm-dml.h"
+for h in "$abs_src"/include/libminiasync/*.h \
+		"$abs_src"/include/libminiasync-vdm-dml/*.h; do
+	d=${h%/*}
+	headers="$headers ${d##*/}/${h##*/}"
 done
 
 cxx_compilers=
@@ -132,8 +139,85 @@ for h in $headers; do
 	for cxx in $cxx_compilers; do
 		run "$h alone, C++ ($cxx)" $cxx $warn $cflags \
 			-c "$tmp/$base.cpp" -o "$tmp/$base.o"
+		# C++98: no comma after the last enumerator, say
+		run "$h alone, C++98 ($cxx)" $cxx -std=c++98 $warn $cflags \
+			-c "$tmp/$base.cpp" -o "$tmp/$base.o"
 	done
 done
+
+# A chain whose data member needs more than 8-byte alignment (a long
+# double field after the entries) puts padding where the chain's task
+# looks for its first entry: FUTURE_CHAIN_INIT refuses it at compile time
+# (GNU C), while a chain of pointer-aligned data with an output aligned
+# to 4096 compiles cleanly.
+cat >"$tmp/chain_align.c" <<'END'
+#include <libminiasync.h>
+
+struct step_data {
+	int in;
+};
+struct step_output {
+	int out;
+};
+FUTURE(step_future, struct step_data, struct step_output);
+
+struct chain_data {
+	FUTURE_CHAIN_ENTRY(struct step_future, a);
+	FUTURE_CHAIN_ENTRY_LAST(struct step_future, b);
+#ifdef OVER_ALIGNED
+	long double scale;
+#endif
+	_Alignas(8) char tag[8];
+};
+struct chain_output {
+#ifndef OVER_ALIGNED
+	_Alignas(4096)
+#endif
+	int result;
+};
+FUTURE(chain_future, struct chain_data, struct chain_output);
+
+void chain_init(struct chain_future *fut);
+
+void
+chain_init(struct chain_future *fut)
+{
+	FUTURE_CHAIN_INIT(fut);
+}
+END
+sed -e 's/_Alignas(\([0-9]*\))/alignas(\1)/' "$tmp/chain_align.c" \
+	>"$tmp/chain_align.cpp"
+# expect_refused WHAT COMPILER...: the compiler must fail, naming the array
+expect_refused() {
+	what=$1
+	shift
+	if "$@" >"$tmp/out" 2>&1; then
+		fail "$what: compiled"
+	elif grep -q 'negative\|narrowing' "$tmp/out"; then
+		pass "$what: refused"
+	else
+		fail "$what: failed otherwise"
+		sed 's/^/  | /' "$tmp/out"
+	fi
+}
+# shellcheck disable=SC2086
+if $cc -dM -E -x c /dev/null 2>/dev/null | grep -q '__GNUC__'; then
+	run "chain of pointer-aligned data, C11" $cc -std=c11 $warn $cflags \
+		-c "$tmp/chain_align.c" -o "$tmp/chain_align.o"
+	expect_refused "chain of 16-byte aligned data, C11" $cc -std=c11 \
+		$warn $cflags -DOVER_ALIGNED -c "$tmp/chain_align.c" \
+		-o "$tmp/chain_align.o"
+	for cxx in $cxx_compilers; do
+		run "chain of pointer-aligned data, C++ ($cxx)" $cxx -std=c++11 \
+			$warn $cflags -c "$tmp/chain_align.cpp" \
+			-o "$tmp/chain_align.o"
+		expect_refused "chain of 16-byte aligned data, C++ ($cxx)" \
+			$cxx -std=c++11 $warn $cflags -DOVER_ALIGNED \
+			-c "$tmp/chain_align.cpp" -o "$tmp/chain_align.o"
+	done
+else
+	echo "note: $cc is not GNU C: over-aligned chains are not refused"
+fi
 
 # A user's program: a copy through a future and a runtime.
 cat >"$tmp/prog.c" <<'END'

@@ -21,7 +21,7 @@ struct data_mover_dml;
 enum data_mover_dml_type {
 	DATA_MOVER_DML_SOFTWARE,
 	DATA_MOVER_DML_HARDWARE,
-	DATA_MOVER_DML_AUTO,
+	DATA_MOVER_DML_AUTO
 };
 
 struct data_mover_dml *data_mover_dml_new(enum data_mover_dml_type type);

@@ -25,7 +25,7 @@ extern "C" {
 enum future_state {
 	FUTURE_STATE_IDLE = 0,
 	FUTURE_STATE_COMPLETE = 1,
-	FUTURE_STATE_RUNNING = 2,
+	FUTURE_STATE_RUNNING = 2
 };
 
 /* Describes the data and output members that follow it in a future. */
@@ -50,7 +50,7 @@ struct future_poller {
 enum future_notifier_type {
 	FUTURE_NOTIFIER_NONE = 0,
 	FUTURE_NOTIFIER_WAKER = 1,
-	FUTURE_NOTIFIER_POLLER = 2,
+	FUTURE_NOTIFIER_POLLER = 2
 };
 
 /*
@@ -66,7 +66,7 @@ struct future_notifier {
 };
 
 enum future_property {
-	FUTURE_PROPERTY_ASYNC = 0,
+	FUTURE_PROPERTY_ASYNC = 0
 };
 
 typedef enum future_state (*future_task_fn)(struct future_context *context,
@@ -233,7 +233,7 @@ struct _name {\
 
 enum future_chain_entry_type {
 	FUTURE_CHAIN_ENTRY_REGULAR = 1,
-	FUTURE_CHAIN_ENTRY_LAST = 2,
+	FUTURE_CHAIN_ENTRY_LAST = 2
 };
 
 /*
@@ -412,8 +412,27 @@ future_chain_has_property(void *future, enum future_property property)
 	return -1;
 }
 
-#define FUTURE_CHAIN_INIT(_futurep)\
-	FUTURE_INIT_EXT(_futurep, future_chain_task, future_chain_has_property)
+/*
+ * A chain's task finds its entries right after the context, where the
+ * data member is only if its type needs no alignment stricter than what
+ * divides sizeof(struct future) (8 bytes): with a field such as a long
+ * double after the entries, the walk would read the entries shifted and
+ * call through garbage. With GNU C such a chain does not compile: the
+ * array below gets a negative size.
+ */
+#if defined(__GNUC__)
+#define FUTURE_CHAIN_DATA_ALIGN_CHECK_(_futurep)\
+	((void)sizeof(char[sizeof(struct future) %\
+		__alignof__((_futurep)->data) == 0 ? 1 : -1]))
+#else
+#define FUTURE_CHAIN_DATA_ALIGN_CHECK_(_futurep) ((void)0)
+#endif
+
+#define FUTURE_CHAIN_INIT(_futurep) do {\
+	FUTURE_CHAIN_DATA_ALIGN_CHECK_(_futurep);\
+	FUTURE_INIT_EXT(_futurep, future_chain_task,\
+		future_chain_has_property);\
+} while (0)
 
 #ifdef __cplusplus
 }

@@ -30,13 +30,13 @@ enum vdm_operation_type {
 	VDM_OPERATION_MEMCPY = 0,
 	VDM_OPERATION_MEMMOVE = 1,
 	VDM_OPERATION_MEMSET = 2,
-	VDM_OPERATION_FLUSH = 3,
+	VDM_OPERATION_FLUSH = 3
 };
 
 enum vdm_operation_result {
 	VDM_SUCCESS = 0,
 	VDM_ERROR_OUT_OF_MEMORY = 1,
-	VDM_ERROR_JOB_CORRUPTED = 2,
+	VDM_ERROR_JOB_CORRUPTED = 2
 };
 
 struct vdm_operation_data_memcpy {
