@@ -89,9 +89,7 @@ sync_poll(void *data, const struct vdm_operation *operation, int first,
 		n->notifier_used = FUTURE_NOTIFIER_NONE;
 	if (operation->type == VDM_OPERATION_MEMCPY && c->flags == 0 &&
 			ma_range_ok(c->dest, c->n) && ma_range_ok(c->src, c->n)) {
-		output->type = VDM_OPERATION_MEMCPY;
-		output->result = VDM_SUCCESS;
-		output->output.memcpy.dest = c->dest;
+		ma_output_success(operation, output, c->dest);
 		if (c->n != 0)
 			memcpy(c->dest, c->src, c->n);
 		return FUTURE_STATE_COMPLETE;

@@ -1050,16 +1050,6 @@ ma_op_run(const struct ma_mem_fns *fns, const struct vdm_operation *op,
 	}
 }
 
-/* A valid operation's output, written before the work (see run_direct). */
-static inline void
-output_success(const struct vdm_operation *op,
-	struct vdm_operation_output *output, void *dest)
-{
-	output->type = op->type;
-	output->result = VDM_SUCCESS;
-	output->output.memcpy.dest = dest;
-}
-
 /*
  * A valid flush, or memcpy, memmove or memset of whole 64-byte lines
  * stored non-temporally: the output, then the write-back or the store
@@ -1079,7 +1069,7 @@ run_direct(const struct vdm_operation *op,
 
 		if (!ma_range_ok(f->dest, f->n))
 			return 0;
-		output_success(op, output, NULL);
+		ma_output_success(op, output, NULL);
 		ma_flush(f->dest, f->n);
 		return 1;
 	}
@@ -1092,7 +1082,7 @@ run_direct(const struct vdm_operation *op,
 				!store_nt(s->str, s->n, (unsigned)s->flags) ||
 				!ma_range_ok(s->str, s->n))
 			return 0;
-		output_success(op, output, s->str);
+		ma_output_success(op, output, s->str);
 		store_path->set(s->str, s->c, s->n / LINE);
 	} else {
 		/* memcpy and memmove have the same layout */
@@ -1104,7 +1094,7 @@ run_direct(const struct vdm_operation *op,
 				c->dest == c->src || !ma_range_ok(c->dest, c->n) ||
 				!ma_range_ok(c->src, c->n))
 			return 0;
-		output_success(op, output, c->dest);
+		ma_output_success(op, output, c->dest);
 		if ((uintptr_t)c->dest - (uintptr_t)c->src >= c->n)
 			store_path->copy_up(c->dest, c->src, c->n / LINE);
 		else
@@ -1154,31 +1144,20 @@ ma_op_add_flags(struct vdm_operation *op, uint64_t flags)
 		*(uint64_t *)(void *)((char *)&op->data + row->flags) |= flags;
 }
 
-/* ma_op_output, inlined where a call's saved registers would cost. */
-static inline void
-write_output(const struct vdm_operation *op,
-	struct vdm_operation_output *output)
-{
-	const struct op_row *row = op_row(op);
-
-	output->type = op->type;
-	if (!ma_op_valid(op)) {
-		output->result = VDM_ERROR_JOB_CORRUPTED;
-		output->output.memcpy.dest = NULL;
-		return;
-	}
-	output->result = VDM_SUCCESS;
-	if (row->outputs_dest)
-		output->output.memcpy.dest = FIELD(op, row->dest, void *);
-	else
-		output->output.flush.unused = 0;
-}
-
 void
 ma_op_output(const struct vdm_operation *op,
 	struct vdm_operation_output *output)
 {
-	write_output(op, output);
+	const struct op_row *row = op_row(op);
+
+	if (!ma_op_valid(op)) {
+		output->type = op->type;
+		output->result = VDM_ERROR_JOB_CORRUPTED;
+		output->output.memcpy.dest = NULL;
+		return;
+	}
+	ma_output_success(op, output, row->outputs_dest ?
+		FIELD(op, row->dest, void *) : NULL);
 }
 
 enum future_state
@@ -1187,7 +1166,7 @@ ma_op_run_complete(const struct vdm_operation *op,
 {
 	if (run_direct(op, output))
 		return FUTURE_STATE_COMPLETE;
-	write_output(op, output);
+	ma_op_output(op, output);
 	if (output->result == VDM_SUCCESS)
 		ma_op_run_lib(op);
 	return FUTURE_STATE_COMPLETE;

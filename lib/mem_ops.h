@@ -107,6 +107,19 @@ ma_range_ok(const void *p, size_t n)
 	return n <= PTRDIFF_MAX && (uintptr_t)p <= UINTPTR_MAX - n;
 }
 
+/*
+ * The output of a valid operation: its type, VDM_SUCCESS, and dest (the
+ * operation's destination, or NULL for a flush, whose output is 0).
+ */
+static inline void
+ma_output_success(const struct vdm_operation *op,
+	struct vdm_operation_output *output, void *dest)
+{
+	output->type = op->type;
+	output->result = VDM_SUCCESS;
+	output->output.memcpy.dest = dest;
+}
+
 /* Nonzero when byte ranges of it may run apart, on several threads. */
 int ma_op_splits(const struct vdm_operation *op);
 
