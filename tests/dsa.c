@@ -1755,13 +1755,8 @@ START_TEST(test_fork)
 	if (test_emulated("test_fork"))
 		return;
 
-	const char *preload = getenv("LD_PRELOAD");
-
-	if (preload != NULL && (strstr(preload, "helgrind") != NULL ||
-			strstr(preload, "drd") != NULL)) {
-		printf("test_fork left out: run under helgrind or DRD\n");
+	if (test_thread_checker("test_fork"))
 		return;
-	}
 	for (int k = 0; k < 3; k++) {
 		struct data_mover_dsa *dmd = mover(cfgs[_i], test_notifiers[k]);
 		struct runtime *r = k == 0 ? NULL : runtime_new();

@@ -525,19 +525,13 @@ START_TEST(test_fork_inside_wait)
 	if (test_emulated("test_fork_inside_wait"))
 		return;
 
-	const char *preload = getenv("LD_PRELOAD");
-
 	/*
 	 * helgrind and DRD keep the waiter holding its bucket lock in the
 	 * child, where that thread does not exist: the child's new table
 	 * looks to them like a lock taken from its holder.
 	 */
-	if (preload != NULL && (strstr(preload, "helgrind") != NULL ||
-			strstr(preload, "drd") != NULL)) {
-		printf("test_fork_inside_wait left out: run under helgrind "
-			"or DRD\n");
+	if (test_thread_checker("test_fork_inside_wait"))
 		return;
-	}
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat",
 		(int)test_gettid());
 	window.stat_fd = open(path, O_RDONLY | O_CLOEXEC);

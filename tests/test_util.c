@@ -139,6 +139,18 @@ test_emulated(const char *what)
 	return 1;
 }
 
+int
+test_thread_checker(const char *what)
+{
+	const char *preload = getenv("LD_PRELOAD");
+
+	if (preload == NULL || (strstr(preload, "helgrind") == NULL &&
+			strstr(preload, "drd") == NULL))
+		return 0;
+	printf("%s left out: run under helgrind or DRD\n", what);
+	return 1;
+}
+
 const enum future_notifier_type test_notifiers[TEST_NNOTIFIERS] = {
 	FUTURE_NOTIFIER_NONE, FUTURE_NOTIFIER_WAKER, FUTURE_NOTIFIER_POLLER,
 };

@@ -68,6 +68,14 @@ int test_durable_expected(void);
  */
 int test_emulated(const char *what);
 
+/*
+ * Whether helgrind or DRD runs the tests ($LD_PRELOAD names their
+ * preload), which cannot follow a child forked while another thread of
+ * the parent holds a lock or has just written what the child's handlers
+ * read; if so, says on stdout that what (a case's name) is left out.
+ */
+int test_thread_checker(const char *what);
+
 /* The three notifiers, NONE first, for cases that loop over them. */
 #define TEST_NNOTIFIERS 3
 extern const enum future_notifier_type test_notifiers[TEST_NNOTIFIERS];

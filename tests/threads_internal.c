@@ -433,17 +433,12 @@ START_TEST(test_fork_no_workers_waker)
 	ck_assert_ptr_nonnull(dmt);
 	ck_assert_ptr_nonnull(r);
 
-	const char *preload = getenv("LD_PRELOAD");
-
 	/*
 	 * helgrind and DRD do not see that a fork orders what the parent's
 	 * other threads did before it (the waiter's op_start here) before
 	 * the child's handlers, which rebuild the mover from that.
 	 */
-	if (preload != NULL && (strstr(preload, "helgrind") != NULL ||
-			strstr(preload, "drd") != NULL)) {
-		printf("test_fork_no_workers_waker left out: run under "
-			"helgrind or DRD\n");
+	if (test_thread_checker("test_fork_no_workers_waker")) {
 		data_mover_threads_delete(dmt);
 		runtime_delete(r);
 		return;
