@@ -635,7 +635,9 @@ round_finish(struct dsa_op *o)
 			break;
 		}
 
-		int write = (raw & MA_DSA_S_WRITE_FAULT) != 0;
+		/* a flush needs no write access: its page is only read */
+		int write = (raw & MA_DSA_S_WRITE_FAULT) != 0 &&
+			o->opcode != MA_DSA_OP_CFLUSH;
 		const char *base = write || o->opcode != MA_DSA_OP_MEMMOVE ?
 			op_dst(&o->op) : op_src(&o->op);
 

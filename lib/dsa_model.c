@@ -24,8 +24,9 @@
  *   first eight bytes, status included, in one release store, so that
  *   they read zero until the status is there;
  * - a fault (every fault_every-th descriptor, cycling over the first
- *   byte, the middle and the last page, reads and writes; or at an
- *   address a test names) stops the operation at that page: with BOF
+ *   byte, the middle and the last page, reads and writes; a flush's is
+ *   a write fault on its destination, the worst a mover can be told; or
+ *   at an address a test names) stops the operation at that page: with BOF
  *   (only where block_on_fault=1) it is waited out, else the record says
  *   PAGE_FAULT (0x80 for a write), bytes_completed and fault_addr, and a
  *   memmove that ran backwards (destination above an overlapping source)
@@ -304,8 +305,8 @@ run_data(struct model *m, const struct ma_dsa_desc *d, struct outcome *o)
 	pthread_mutex_lock(&m->lock);
 	m->runs++;
 	m->stats.executed++;
-	stop = opcode == MA_DSA_OP_CFLUSH ? len : fault_offset(m, d->src,
-		d->dst, len, backward, opcode == MA_DSA_OP_MEMMOVE, &write);
+	stop = fault_offset(m, d->src, d->dst, len, backward,
+		opcode == MA_DSA_OP_MEMMOVE, &write);
 	if (stop < len && (ma_dsa_desc_flags(d) & MA_DSA_F_BOF)) {
 		m->stats.blocked_faults++; /* the kernel maps it; go on */
 		stop = len;
@@ -326,7 +327,7 @@ run_data(struct model *m, const struct ma_dsa_desc *d, struct outcome *o)
 			dst[i] = (char)(d->src >> (8 * (i % 8)));
 		break;
 	default: /* CFLUSH: the cache lines, as the device would */
-		ma_flush(dst, len);
+		ma_flush(dst, stop);
 		break;
 	}
 	o->result = (uint8_t)(backward ? 1 : 0);

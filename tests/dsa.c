@@ -35,6 +35,7 @@
 #include "test_util.h"
 #include "valgrind.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -808,6 +809,49 @@ START_TEST(test_mover_fault_places)
 	}
 	free(src);
 	free(dst);
+}
+END_TEST
+
+/*
+ * A flush of read-only memory, every descriptor faulting (as a write
+ * fault, the worst the device can say of a flush): the mover makes each
+ * page present by reading it, never by writing it, and the flush
+ * completes. Writing the page to touch it would kill the process.
+ */
+START_TEST(test_mover_flush_read_only)
+{
+	const size_t n = 5 * 4096 + 100;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t map = (n + 2 * (size_t)page) & ~((size_t)page - 1);
+	unsigned char *p = mmap(NULL, map, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	test_fill(p, map, 7);
+	ck_assert_int_eq(mprotect(p, map, PROT_READ), 0);
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(_i ?
+			"emulated:max_transfer_size=4096,fault_every=1" :
+			"emulated:max_transfer_size=65536", test_notifiers[ni]);
+		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+		struct runtime *r = ni ? runtime_new() : NULL;
+		struct ma_dsa_model_stats s;
+
+		if (_i == 0) /* one write fault, on the third page */
+			ma_dsa_model_fault_at(wq, p + 3 * 4096 + 50, 1);
+
+		struct vdm_operation_future f = vdm_flush(
+			data_mover_dsa_get_vdm(dmd), p + 60, n, 0);
+
+		test_wait(r, &f);
+		ck_assert_int_eq(FUTURE_OUTPUT(&f)->result, VDM_SUCCESS);
+		ma_dsa_model_stats(wq, &s);
+		ck_assert_uint_gt(s.faults, 0);
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+	ck_assert_int_eq(munmap(p, map), 0);
 }
 END_TEST
 
@@ -1988,6 +2032,7 @@ test_suite(void)
 
 	tcase_add_loop_test(faults, test_mover_faults, 0, 5);
 	tcase_add_loop_test(faults, test_mover_fault_places, 0, 2);
+	tcase_add_loop_test(faults, test_mover_flush_read_only, 0, 2);
 	tcase_add_test(faults, test_invalid_status);
 	tcase_add_loop_test(faults, test_queue_failed, 0, 6);
 	tcase_set_timeout(faults, 300);
