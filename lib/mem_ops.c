@@ -1074,31 +1074,38 @@ run_direct(const struct vdm_operation *op,
 		return 1;
 	}
 #if HAVE_NT
-	const struct vdm_operation_data_memcpy *c = &op->data.memcpy;
-	const struct vdm_operation_data_memset *s = &op->data.memset;
-
 	if (op->type == VDM_OPERATION_MEMSET) {
-		if (s->n == 0 || (((uintptr_t)s->str | s->n) & (LINE - 1)) ||
-				!store_nt(s->str, s->n, (unsigned)s->flags) ||
-				!ma_range_ok(s->str, s->n))
+		/* read before the output is written, which may alias op */
+		char *d = op->data.memset.str;
+		size_t n = op->data.memset.n;
+		int c = op->data.memset.c;
+
+		if (n == 0 || (((uintptr_t)d | n) & (LINE - 1)) ||
+				!store_nt(d, n,
+				(unsigned)op->data.memset.flags) ||
+				!ma_range_ok(d, n))
 			return 0;
-		ma_output_success(op, output, s->str);
-		store_path->set(s->str, s->c, s->n / LINE);
+		ma_output_success(op, output, d);
+		store_path->set(d, c, n / LINE);
 	} else {
 		/* memcpy and memmove have the same layout */
+		const struct vdm_operation_data_memcpy *m = &op->data.memcpy;
+		char *d = m->dest;
+		const char *s = m->src;
+		size_t n = m->n;
+
 		if (op->type != VDM_OPERATION_MEMCPY &&
 				op->type != VDM_OPERATION_MEMMOVE)
 			return 0;
-		if (c->n == 0 || (((uintptr_t)c->dest | c->n) & (LINE - 1)) ||
-				!store_nt(c->dest, c->n, (unsigned)c->flags) ||
-				c->dest == c->src || !ma_range_ok(c->dest, c->n) ||
-				!ma_range_ok(c->src, c->n))
+		if (n == 0 || (((uintptr_t)d | n) & (LINE - 1)) ||
+				!store_nt(d, n, (unsigned)m->flags) || d == s ||
+				!ma_range_ok(d, n) || !ma_range_ok(s, n))
 			return 0;
-		ma_output_success(op, output, c->dest);
-		if ((uintptr_t)c->dest - (uintptr_t)c->src >= c->n)
-			store_path->copy_up(c->dest, c->src, c->n / LINE);
+		ma_output_success(op, output, d);
+		if ((uintptr_t)d - (uintptr_t)s >= n)
+			store_path->copy_up(d, s, n / LINE);
 		else
-			store_path->copy_down(c->dest, c->src, c->n / LINE);
+			store_path->copy_down(d, s, n / LINE);
 	}
 	_mm_sfence();
 	return 1;
@@ -1160,14 +1167,23 @@ ma_op_output(const struct vdm_operation *op,
 		FIELD(op, row->dest, void *) : NULL);
 }
 
+/* The rest of ma_op_run_complete: apart, so that its direct path saves
+ * no register (a push is a store too). */
+static __attribute__((noinline)) enum future_state
+run_complete_lib(const struct vdm_operation *op,
+	struct vdm_operation_output *output)
+{
+	ma_op_output(op, output);
+	if (output->result == VDM_SUCCESS)
+		ma_op_run_lib(op);
+	return FUTURE_STATE_COMPLETE;
+}
+
 enum future_state
 ma_op_run_complete(const struct vdm_operation *op,
 	struct vdm_operation_output *output)
 {
 	if (run_direct(op, output))
 		return FUTURE_STATE_COMPLETE;
-	ma_op_output(op, output);
-	if (output->result == VDM_SUCCESS)
-		ma_op_run_lib(op);
-	return FUTURE_STATE_COMPLETE;
+	return run_complete_lib(op, output);
 }
