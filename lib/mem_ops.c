@@ -1075,7 +1075,7 @@ run_direct(const struct vdm_operation *op,
 	}
 #if HAVE_NT
 	if (op->type == VDM_OPERATION_MEMSET) {
-		/* read before the output is written, which may alias op */
+		/* read first: for all the compiler knows, output overlaps op */
 		char *d = op->data.memset.str;
 		size_t n = op->data.memset.n;
 		int c = op->data.memset.c;
