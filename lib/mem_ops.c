@@ -1074,8 +1074,12 @@ run_direct(const struct vdm_operation *op,
 		return 1;
 	}
 #if HAVE_NT
+	/*
+	 * Each branch reads the operation before it writes the output: for
+	 * all the compiler knows the two overlap, and reading it again after
+	 * would take a register more, saved (stored) on entry.
+	 */
 	if (op->type == VDM_OPERATION_MEMSET) {
-		/* read first: for all the compiler knows, output overlaps op */
 		char *d = op->data.memset.str;
 		size_t n = op->data.memset.n;
 		int c = op->data.memset.c;
@@ -1167,8 +1171,10 @@ ma_op_output(const struct vdm_operation *op,
 		FIELD(op, row->dest, void *) : NULL);
 }
 
-/* The rest of ma_op_run_complete: apart, so that its direct path saves
- * no register (a push is a store too). */
+/*
+ * The rest of ma_op_run_complete: apart, so that its direct path saves no
+ * register (a push is a store too).
+ */
 static __attribute__((noinline)) enum future_state
 run_complete_lib(const struct vdm_operation *op,
 	struct vdm_operation_output *output)
