@@ -347,6 +347,8 @@ ma_dsa_wq_open(const char *wq)
 		r->portal = NULL; /* EPERM without CAP_SYS_RAWIO: write(2) */
 	r->wq.submit = r->portal == NULL ? submit_write :
 		shared ? submit_enqcmd : submit_movdir64b;
+	/* write(2) refuses batches where the mmap was refused (EINVAL) */
+	r->wq.via_write = r->portal == NULL;
 	r->wq.close = real_close;
 	r->wq.enabled = real_enabled;
 	snprintf(r->name, sizeof(r->name), "%s", name);
