@@ -1571,6 +1571,71 @@ START_TEST(test_discovery)
 END_TEST
 
 /*
+ * With a NULL wq, each usable queue in turn until one opens: a dedicated
+ * queue takes one opener (EBUSY for the next, another mover of the same
+ * process included), so the first usable queue may not open. Here a
+ * directory stands for such a queue (EISDIR), and the processor is taken
+ * to have the instructions.
+ */
+START_TEST(test_discovery_next)
+{
+	char name[64], path[256];
+
+	fake_begin();
+	fake_device(0, "enabled", 0);
+	fake_device(1, "enabled", 1);
+	fake_queue("wq0.0", "enabled", "user", "dedicated", 0);
+	snprintf(path, sizeof(path), "%s/dev/wq0.0", fake_root);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	fake_queue("wq0.1", "enabled", "user", "shared", 1);
+	fake_queue("wq1.0", "enabled", "user", "dedicated", 1);
+
+	/* the order: the caller's node first, then by name */
+	static const char *const order[2][3] = {
+		{ "wq0.0", "wq0.1", "wq1.0" }, { "wq1.0", "wq0.0", "wq0.1" },
+	};
+
+	for (int node = 0; node < 2; node++) {
+		const char *after = NULL;
+
+		for (int i = 0; i < 3; i++) {
+			ck_assert_int_eq(ma_dsa_wq_find_next(name,
+				sizeof(name), node, after), 0);
+			ck_assert_str_eq(name, order[node][i]);
+			after = order[node][i];
+		}
+		ck_assert_int_eq(ma_dsa_wq_find_next(name, sizeof(name), node,
+			after), -1);
+	}
+#if defined(__x86_64__)
+	ma_dsa_wq_force_cpu(1);
+
+	struct data_mover_dsa *dmd = data_mover_dsa_new(NULL,
+		FUTURE_NOTIFIER_NONE);
+
+	ck_assert_msg(dmd != NULL, "no queue opened: %s", strerror(errno));
+
+	struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+
+	/* not wq0.0, the one that does not open */
+	ck_assert(wq->mode == MA_DSA_SHARED || wq->numa_node == 1);
+	data_mover_dsa_delete(dmd); /* nothing was submitted */
+	expect_new_fails("wq0.0", EISDIR); /* named: its own error */
+	/* none opens: the first error */
+	snprintf(path, sizeof(path), "%s/dev/wq0.1", fake_root);
+	unlink(path);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/dev/wq1.0", fake_root);
+	unlink(path);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	expect_new_fails(NULL, EISDIR);
+	ma_dsa_wq_force_cpu(0);
+#endif
+	fake_end();
+}
+END_TEST
+
+/*
  * A real queue named by $MINIASYNC_DSA_WQ (make check
  * MINIASYNC_DSA_WQ=wq0.0): every operation, size and notifier on it.
  * Without the variable there is nothing to run (said on stdout).
@@ -2271,6 +2336,7 @@ test_suite(void)
 	tcase_add_test(model, test_new_errors);
 	tcase_add_test(model, test_discovery);
 	tcase_add_test(model, test_discovery_real);
+	tcase_add_test(model, test_discovery_next);
 	tcase_add_test(model, test_real_queue);
 	tcase_add_test(model, test_model_options_strict);
 	tcase_add_test(model, test_model_capability_flags);
