@@ -35,9 +35,16 @@
  *   order between fences (here: each run between fences backwards), and
  *   a fenced member after a failure is not run; each member writes its
  *   own record, the batch's record says BATCH_FAIL when one failed and
- *   how many members were processed.
- * The model runs only the opcodes the mover uses (no-op, drain, memmove,
- * fill, cache flush); others get BAD_OPCODE. Options and their defaults
+ *   how many members were processed; a fault on the page of its list
+ *   (a test's) runs the members before that page and says
+ *   BATCH_PAGE_FAULT;
+ * - a drain completes once every descriptor the queue took before it has;
+ * - CC only where gen_cap offers it for the opcode, an overlapping
+ *   memmove only with gen_cap's overlap bit;
+ * - submit=write: submit() is the driver's write(2), which refuses a
+ *   batch and an unaligned record (EINVAL: -1).
+ * The model runs the opcodes the mover uses (memmove, fill, cache flush,
+ * batch) and no-op and drain; others get BAD_OPCODE. Options and their defaults
  * are in model_options() and miniasync_vdm_dsa(7).
  */
 
@@ -80,6 +87,10 @@ struct model {
 
 	pthread_mutex_t lock; /* guards everything below */
 	pthread_cond_t work; /* engines wait here */
+	pthread_cond_t idle; /* an engine finished a descriptor */
+	uint64_t taken; /* descriptors taken, numbered in queue order */
+	uint64_t running[MAX_ENGINES]; /* each engine's number, 0: none */
+	unsigned ids; /* engines numbered so far */
 	struct ma_dsa_desc *ring; /* wq.size entries */
 	uint32_t head, count;
 	_Atomic uint32_t queued; /* count, for engines looking unlocked */
@@ -511,12 +522,25 @@ run_batch(struct model *m, const struct ma_dsa_desc *d, struct outcome *o)
 	}
 }
 
+/* Nonzero while an engine runs a descriptor taken before number seq. */
+static int
+earlier_running(const struct model *m, uint64_t seq)
+{
+	for (unsigned i = 0; i < MAX_ENGINES; i++)
+		if (m->running[i] != 0 && m->running[i] < seq)
+			return 1;
+	return 0;
+}
+
 static void *
 engine_main(void *arg)
 {
 	struct model *m = arg;
 
 	pthread_mutex_lock(&m->lock);
+
+	unsigned me = m->ids++ % MAX_ENGINES;
+
 	for (;;) {
 		if (!m->stop && m->count == 0) {
 			/* a device does not sleep: look a while, unlocked */
@@ -545,6 +569,11 @@ engine_main(void *arg)
 		m->count--;
 		atomic_store_explicit(&m->queued, m->count,
 			memory_order_relaxed);
+		m->running[me] = ++m->taken;
+		/* a drain ends after all that came before it in the queue */
+		if (ma_dsa_desc_opcode(&d) == MA_DSA_OP_DRAIN)
+			while (earlier_running(m, m->running[me]))
+				pthread_cond_wait(&m->idle, &m->lock);
 		pthread_mutex_unlock(&m->lock);
 		if (ma_dsa_desc_opcode(&d) == MA_DSA_OP_BATCH)
 			run_batch(m, &d, &o);
@@ -555,6 +584,8 @@ engine_main(void *arg)
 		pthread_mutex_unlock(&m->lock);
 		complete(m, &d, &o);
 		pthread_mutex_lock(&m->lock);
+		m->running[me] = 0;
+		pthread_cond_broadcast(&m->idle);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
@@ -573,6 +604,7 @@ model_close(struct ma_dsa_wq *wq)
 	for (unsigned i = 0; i < m->started; i++)
 		pthread_join(m->threads[i], NULL);
 	pthread_cond_destroy(&m->work);
+	pthread_cond_destroy(&m->idle);
 	pthread_mutex_destroy(&m->lock);
 	MA_ATOMIC_WORDS_END(&m->queued, sizeof(m->queued));
 	free(m->log);
@@ -605,9 +637,11 @@ model_after_fork(struct ma_dsa_wq *wq)
 
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->work, NULL);
+	pthread_cond_init(&m->idle, NULL);
 	pthread_mutex_lock(&m->lock);
 	m->started = 0;
 	m->sleepers = 0;
+	memset(m->running, 0, sizeof(m->running));
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -756,6 +790,7 @@ ma_dsa_model_open(const char *opts)
 	MA_ATOMIC_WORDS(&m->queued, sizeof(m->queued));
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->work, NULL);
+	pthread_cond_init(&m->idle, NULL);
 	for (; m->started < m->engines; m->started++) {
 		if (ma_thread_create(&m->threads[m->started], engine_main,
 				m) != 0) {

@@ -2279,6 +2279,43 @@ START_TEST(test_model_list_fault)
 }
 END_TEST
 
+/*
+ * A drain completes after every descriptor the queue took before it,
+ * whichever engine runs them (here a long copy on another engine).
+ */
+START_TEST(test_model_drain)
+{
+	const size_t n = 2 << 20;
+	struct ma_dsa_wq *wq = ma_dsa_model_open("engines=4,"
+		"max_transfer_size=2097152");
+	static struct ma_dsa_record rec[2] __attribute__((aligned(32)));
+	const uint32_t ok = MA_DSA_F_CRAV | MA_DSA_F_RCR;
+	char *a = malloc(n), *b = malloc(n);
+
+	ck_assert_ptr_nonnull(wq);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	MA_ATOMIC_WORDS(rec, sizeof(rec)); /* written by the model */
+	memset(a, 3, n);
+	for (int i = 0; i < 8; i++) {
+		struct ma_dsa_desc m = *desc_new(MA_DSA_OP_MEMMOVE, ok, b, a,
+			(uint32_t)n, &rec[0]);
+		struct ma_dsa_desc *d = desc_new(MA_DSA_OP_DRAIN, ok, NULL,
+			NULL, 0, &rec[1]);
+
+		ck_assert_int_eq(wq->submit(wq, &m), 0);
+		ck_assert_uint_eq(model_run(wq, d, &rec[1]),
+			MA_DSA_S_SUCCESS);
+		/* the copy's record, written before the drain's */
+		ck_assert_uint_eq(ma_dsa_record_status(&rec[0]),
+			MA_DSA_S_SUCCESS);
+	}
+	wq->close(wq);
+	free(a);
+	free(b);
+}
+END_TEST
+
 /* The mover goes on after a fault on its own batch list. */
 START_TEST(test_mover_list_fault)
 {
@@ -2341,6 +2378,7 @@ test_suite(void)
 	tcase_add_test(model, test_model_options_strict);
 	tcase_add_test(model, test_model_capability_flags);
 	tcase_add_test(model, test_model_list_fault);
+	tcase_add_test(model, test_model_drain);
 	suite_add_tcase(s, model);
 
 	tcase_add_loop_test(ops, test_matrix, 0,
