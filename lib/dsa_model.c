@@ -44,8 +44,8 @@
  * - submit=write: submit() is the driver's write(2), which refuses a
  *   batch and an unaligned record (EINVAL: -1).
  * The model runs the opcodes the mover uses (memmove, fill, cache flush,
- * batch) and no-op and drain; others get BAD_OPCODE. Options and their defaults
- * are in model_options() and miniasync_vdm_dsa(7).
+ * batch), and no-op and drain; others get BAD_OPCODE. Options and their
+ * defaults are in model_options() and miniasync_vdm_dsa(7).
  */
 
 #include <errno.h>
