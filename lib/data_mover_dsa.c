@@ -219,7 +219,9 @@ slot_rec(struct dsa_op *o, unsigned i)
 
 /*
  * The descriptor flags of an operation (see miniasync_vdm_dsa(7)):
- * CC unless VDM_F_NO_CACHE_HINT or a durable write with readback;
+ * CC unless VDM_F_NO_CACHE_HINT or a durable write with readback, and
+ * only where gen_cap lets the opcode have it (the device takes CC on a
+ * memmove or fill only with CC_MEM, on a flush only with CC_FLUSH);
  * DRDBK for VDM_F_MEM_DURABLE where the device has it, else the CPU
  * writes the destination back after completion; BOF where allowed.
  */
@@ -228,6 +230,7 @@ op_plan(struct dsa_op *o)
 {
 	struct data_mover_dsa *dmd = o->dmd;
 	uint64_t flags = op_flags(&o->op);
+	uint64_t cc_cap;
 	uint32_t f = dmd->cc_flags;
 
 	o->cpu_flush = 0;
@@ -242,7 +245,9 @@ op_plan(struct dsa_op *o)
 		o->opcode = MA_DSA_OP_MEMMOVE;
 		break;
 	}
-	if (!(flags & VDM_F_NO_CACHE_HINT))
+	cc_cap = o->opcode == MA_DSA_OP_CFLUSH ? MA_DSA_CAP_CC_FLUSH :
+		MA_DSA_CAP_CC_MEM;
+	if (!(flags & VDM_F_NO_CACHE_HINT) && (dmd->wq->gen_cap & cc_cap))
 		f |= MA_DSA_F_CC;
 	if ((flags & VDM_F_MEM_DURABLE) && o->opcode != MA_DSA_OP_CFLUSH) {
 		if (dmd->drdbk)
@@ -263,6 +268,16 @@ op_plan(struct dsa_op *o)
 		o->ordered = 1;
 		o->backward = (uintptr_t)d > (uintptr_t)s;
 	}
+}
+
+/* Nonzero when o is a memmove (or memcpy) between overlapping ranges. */
+static int
+op_overlaps(const struct dsa_op *o)
+{
+	uintptr_t s = (uintptr_t)op_src(&o->op);
+	uintptr_t d = (uintptr_t)op_dst(&o->op);
+
+	return s != 0 && d < s + o->total && s < d + o->total;
 }
 
 /* Builds the descriptor of slot i (fenced: after the earlier members). */
@@ -300,7 +315,8 @@ static unsigned
 round_build(struct dsa_op *o)
 {
 	struct ma_dsa_wq *wq = o->dmd->wq;
-	int batches = wq->max_batch_size >= 2 && o->ext != NULL;
+	int batches = wq->max_batch_size >= 2 && o->ext != NULL &&
+		!wq->via_write;
 	unsigned cap, n = 0;
 
 	if (batches)
@@ -952,6 +968,13 @@ dsa_op_start(void *data, const struct vdm_operation *operation,
 	if (o->total == 0 || !ma_op_valid(operation)) {
 		pthread_mutex_unlock(&o->lock);
 		op_end(o); /* nothing to write (op_delete tells which) */
+		return 0;
+	}
+	if (!(dmd->wq->gen_cap & MA_DSA_CAP_OVERLAP) && op_overlaps(o)) {
+		/* the device cannot move between overlapping ranges */
+		pthread_mutex_unlock(&o->lock);
+		ma_op_run(&ma_mem_fns_lib, operation, 0, o->total);
+		op_end(o);
 		return 0;
 	}
 	if (o->total > dmd->wq->max_transfer_size && o->ext == NULL) {

@@ -47,13 +47,21 @@
 #define MA_DSA_S_NOZERO_RESERVE 0x12
 #define MA_DSA_S_XFER_ERANGE 0x13
 #define MA_DSA_S_DESC_CNT_ERANGE 0x14
+#define MA_DSA_S_OVERLAP 0x16 /* memmove overlap, device cannot */
 #define MA_DSA_S_DESCLIST_ALIGN 0x18
 #define MA_DSA_S_CRA_ALIGN 0x1b
 #define MA_DSA_S_MASK 0x7f
 #define MA_DSA_S_WRITE_FAULT 0x80 /* with PAGE_FAULT: on a write */
 
-/* gen_cap bits the mover reads. */
+/*
+ * gen_cap bits the mover reads. Where CC_MEM (CC_FLUSH) is clear, a
+ * memmove or fill (a cache flush) may not set the CC flag; where OVERLAP
+ * is clear, a memmove's ranges may not overlap (MA_DSA_S_OVERLAP).
+ */
 #define MA_DSA_CAP_BLOCK_ON_FAULT (1ull << 0)
+#define MA_DSA_CAP_OVERLAP (1ull << 1) /* overlapping memmove */
+#define MA_DSA_CAP_CC_MEM (1ull << 2) /* CC on memmove and fill */
+#define MA_DSA_CAP_CC_FLUSH (1ull << 3) /* CC on cache flush */
 #define MA_DSA_CAP_DRDBK (1ull << 8) /* destination readback */
 
 /* The completion record's alignment (the device's compl_size). */
@@ -138,7 +146,10 @@ enum ma_dsa_mode {
  * always) is nonzero while the queue runs what it is given, 0 once it was
  * disabled (it then dropped what it held, and drops or refuses what
  * comes): slow (it may read sysfs), asked only of a queue that seems
- * stuck. after_fork() (may be NULL)
+ * stuck. via_write: submit() is write(2) on the queue's file (its portal
+ * could not be mapped: EPERM where the device is not safe for direct
+ * user submission); the driver then refuses batch descriptors (EINVAL,
+ * for good), so none may be given. after_fork() (may be NULL)
  * runs in the child of a fork, where the queue's own threads are gone and
  * nothing is submitted any more: it makes close() safe there.
  */
@@ -152,6 +163,7 @@ struct ma_dsa_wq {
 	uint32_t max_transfer_size; /* bytes per descriptor */
 	uint32_t max_batch_size; /* members per batch; < 2: no batches */
 	int block_on_fault; /* descriptors may set MA_DSA_F_BOF */
+	int via_write; /* submit() is write(2): no batches */
 	uint64_t gen_cap; /* the device's capability bits */
 	uint64_t rate; /* bytes a microsecond it moves, to plan waits */
 	int numa_node;

@@ -35,10 +35,17 @@
  *   order between fences (here: each run between fences backwards), and
  *   a fenced member after a failure is not run; each member writes its
  *   own record, the batch's record says BATCH_FAIL when one failed and
- *   how many members were processed.
- * The model runs only the opcodes the mover uses (no-op, drain, memmove,
- * fill, cache flush); others get BAD_OPCODE. Options and their defaults
- * are in model_options() and miniasync_vdm_dsa(7).
+ *   how many members were processed; a fault on the page of its list
+ *   (a test's) runs the members before that page and says
+ *   BATCH_PAGE_FAULT;
+ * - a drain completes once every descriptor the queue took before it has;
+ * - CC only where gen_cap offers it for the opcode, an overlapping
+ *   memmove only with gen_cap's overlap bit;
+ * - submit=write: submit() is the driver's write(2), which refuses a
+ *   batch and an unaligned record (EINVAL: -1).
+ * The model runs the opcodes the mover uses (memmove, fill, cache flush,
+ * batch), and no-op and drain; others get BAD_OPCODE. Options and their
+ * defaults are in model_options() and miniasync_vdm_dsa(7).
  */
 
 #include <errno.h>
@@ -80,6 +87,10 @@ struct model {
 
 	pthread_mutex_t lock; /* guards everything below */
 	pthread_cond_t work; /* engines wait here */
+	pthread_cond_t idle; /* an engine finished a descriptor */
+	uint64_t taken; /* descriptors taken, numbered in queue order */
+	uint64_t running[MAX_ENGINES]; /* each engine's number, 0: none */
+	unsigned ids; /* engines numbered so far */
 	struct ma_dsa_desc *ring; /* wq.size entries */
 	uint32_t head, count;
 	_Atomic uint32_t queued; /* count, for engines looking unlocked */
@@ -149,6 +160,12 @@ model_submit(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc)
 	refused_here.m = NULL;
 	if (m->failed) {
 		ret = -1;
+	} else if (wq->via_write &&
+			(ma_dsa_desc_opcode(desc) == MA_DSA_OP_BATCH ||
+			desc->completion_addr % MA_DSA_RECORD_ALIGN != 0)) {
+		/* the driver's write(2): EINVAL, the descriptor not taken */
+		m->stats.rejected++;
+		ret = -1;
 	} else if (m->disabled) {
 		/* ENQCMD is refused; MOVDIR64B's descriptor is lost */
 		if (wq->mode == MA_DSA_SHARED) {
@@ -216,6 +233,11 @@ check_common(struct model *m, const struct ma_dsa_desc *d, int member,
 		bad |= MA_DSA_F_BOF;
 	if ((flags & MA_DSA_F_DRDBK) && !(m->wq.gen_cap & MA_DSA_CAP_DRDBK))
 		bad |= MA_DSA_F_DRDBK;
+	/* CC where gen_cap offers it for the opcode (as DTO asks it) */
+	if ((flags & MA_DSA_F_CC) && !(m->wq.gen_cap &
+			(ma_dsa_desc_opcode(d) == MA_DSA_OP_CFLUSH ?
+			MA_DSA_CAP_CC_FLUSH : MA_DSA_CAP_CC_MEM)))
+		bad |= MA_DSA_F_CC;
 	if ((flags & MA_DSA_F_FENCE) && !member)
 		bad |= MA_DSA_F_FENCE;
 	if ((flags & MA_DSA_F_RCR) && !(flags & MA_DSA_F_CRAV))
@@ -382,6 +404,14 @@ run_one(struct model *m, const struct ma_dsa_desc *d, int member,
 		}
 		/* fall through */
 	case MA_DSA_OP_MEMMOVE:
+		if (opcode == MA_DSA_OP_MEMMOVE &&
+				!(m->wq.gen_cap & MA_DSA_CAP_OVERLAP) &&
+				d->dst < d->src + d->size &&
+				d->src < d->dst + d->size) {
+			o->status = MA_DSA_S_OVERLAP;
+			return;
+		}
+		/* fall through */
 	case MA_DSA_OP_MEMFILL:
 		if (d->size == 0 || d->size > m->wq.max_transfer_size) {
 			o->status = MA_DSA_S_XFER_ERANGE;
@@ -421,9 +451,10 @@ run_batch(struct model *m, const struct ma_dsa_desc *d, struct outcome *o)
 {
 	const struct ma_dsa_desc *list =
 		(const struct ma_dsa_desc *)(uintptr_t)d->src;
-	uint32_t count = d->size;
+	uint32_t count = d->size, run;
 	uint32_t done = 0;
-	int failed = 0;
+	uintptr_t lo = (uintptr_t)d->src;
+	int failed = 0, list_fault = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->status = check_common(m, d, 0, o);
@@ -435,24 +466,41 @@ run_batch(struct model *m, const struct ma_dsa_desc *d, struct outcome *o)
 		o->status = MA_DSA_S_NOZERO_RESERVE;
 	if (o->status != 0)
 		return;
+	run = count;
 	pthread_mutex_lock(&m->lock);
 	m->stats.batches++;
-	for (uint32_t i = 0; i < count; i++)
+	if (m->fault_page != 0 && !m->fault_write &&
+			m->fault_page < lo + count * sizeof(*list) &&
+			m->fault_page + MA_DSA_PAGE > lo) {
+		/* the list's page is not present: read up to it */
+		uintptr_t page = m->fault_page;
+
+		m->fault_page = 0;
+		if (ma_dsa_desc_flags(d) & MA_DSA_F_BOF) {
+			m->stats.blocked_faults++;
+		} else {
+			m->stats.list_faults++;
+			list_fault = 1;
+			run = page > lo ? (uint32_t)((page - lo) /
+				sizeof(*list)) : 0;
+		}
+	}
+	for (uint32_t i = 0; i < run; i++)
 		log_add(m, &list[i], 1);
 	pthread_mutex_unlock(&m->lock);
-	while (done < count) {
+	while (done < run) {
 		/* a run of members up to the next fence, backwards */
 		uint32_t end = done + 1;
 
 		if (ma_dsa_desc_flags(&list[done]) & MA_DSA_F_FENCE) {
 			if (failed) {
 				pthread_mutex_lock(&m->lock);
-				m->stats.fenced_abandoned += count - done;
+				m->stats.fenced_abandoned += run - done;
 				pthread_mutex_unlock(&m->lock);
 				break;
 			}
 		}
-		while (end < count && !(ma_dsa_desc_flags(&list[end]) &
+		while (end < run && !(ma_dsa_desc_flags(&list[end]) &
 				MA_DSA_F_FENCE))
 			end++;
 		for (uint32_t i = end; i-- > done;) {
@@ -466,7 +514,22 @@ run_batch(struct model *m, const struct ma_dsa_desc *d, struct outcome *o)
 		done = end;
 	}
 	o->status = failed ? MA_DSA_S_BATCH_FAIL : MA_DSA_S_SUCCESS;
-	o->bytes_completed = done;
+	o->bytes_completed = done; /* descs_completed */
+	if (list_fault && done == run) {
+		/* the members read ran; the record names where to go on */
+		o->status = MA_DSA_S_BATCH_PAGE_FAULT;
+		o->fault_addr = lo + (uint64_t)run * sizeof(*list);
+	}
+}
+
+/* Nonzero while an engine runs a descriptor taken before number seq. */
+static int
+earlier_running(const struct model *m, uint64_t seq)
+{
+	for (unsigned i = 0; i < MAX_ENGINES; i++)
+		if (m->running[i] != 0 && m->running[i] < seq)
+			return 1;
+	return 0;
 }
 
 static void *
@@ -475,6 +538,9 @@ engine_main(void *arg)
 	struct model *m = arg;
 
 	pthread_mutex_lock(&m->lock);
+
+	unsigned me = m->ids++ % MAX_ENGINES;
+
 	for (;;) {
 		if (!m->stop && m->count == 0) {
 			/* a device does not sleep: look a while, unlocked */
@@ -503,6 +569,11 @@ engine_main(void *arg)
 		m->count--;
 		atomic_store_explicit(&m->queued, m->count,
 			memory_order_relaxed);
+		m->running[me] = ++m->taken;
+		/* a drain ends after all that came before it in the queue */
+		if (ma_dsa_desc_opcode(&d) == MA_DSA_OP_DRAIN)
+			while (earlier_running(m, m->running[me]))
+				pthread_cond_wait(&m->idle, &m->lock);
 		pthread_mutex_unlock(&m->lock);
 		if (ma_dsa_desc_opcode(&d) == MA_DSA_OP_BATCH)
 			run_batch(m, &d, &o);
@@ -513,6 +584,8 @@ engine_main(void *arg)
 		pthread_mutex_unlock(&m->lock);
 		complete(m, &d, &o);
 		pthread_mutex_lock(&m->lock);
+		m->running[me] = 0;
+		pthread_cond_broadcast(&m->idle);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
@@ -531,6 +604,7 @@ model_close(struct ma_dsa_wq *wq)
 	for (unsigned i = 0; i < m->started; i++)
 		pthread_join(m->threads[i], NULL);
 	pthread_cond_destroy(&m->work);
+	pthread_cond_destroy(&m->idle);
 	pthread_mutex_destroy(&m->lock);
 	MA_ATOMIC_WORDS_END(&m->queued, sizeof(m->queued));
 	free(m->log);
@@ -563,9 +637,11 @@ model_after_fork(struct ma_dsa_wq *wq)
 
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->work, NULL);
+	pthread_cond_init(&m->idle, NULL);
 	pthread_mutex_lock(&m->lock);
 	m->started = 0;
 	m->sleepers = 0;
+	memset(m->running, 0, sizeof(m->running));
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -594,7 +670,7 @@ parse_num(const char *s, size_t len, uint64_t min, uint64_t max,
 
 /* The options, their defaults and ranges. */
 enum { O_MODE, O_WQ_SIZE, O_MAX_XFER, O_MAX_BATCH, O_ENGINES, O_BOF,
-	O_FAULT_EVERY, O_REFUSE_EVERY, O_GEN_CAP, O_COUNT };
+	O_FAULT_EVERY, O_REFUSE_EVERY, O_GEN_CAP, O_SUBMIT, O_COUNT };
 
 static const struct {
 	const char *name;
@@ -609,8 +685,11 @@ static const struct {
 	[O_BOF] = { "block_on_fault", 0, 0, 1 },
 	[O_FAULT_EVERY] = { "fault_every", 0, 0, UINT32_MAX },
 	[O_REFUSE_EVERY] = { "refuse_every", 0, 0, UINT32_MAX },
+	/* the low bits of a DSA 1.0 (Sapphire Rapids): no CC on flushes */
 	[O_GEN_CAP] = { "gen_cap", MA_DSA_CAP_BLOCK_ON_FAULT |
-		MA_DSA_CAP_DRDBK, 0, UINT64_MAX },
+		MA_DSA_CAP_OVERLAP | MA_DSA_CAP_CC_MEM | MA_DSA_CAP_DRDBK,
+		0, UINT64_MAX },
+	[O_SUBMIT] = { "submit", 0, 0, 1 }, /* 1: write(2) */
 };
 
 /* Parses "name=value,..." into v; 0, or -1 (EINVAL). */
@@ -646,6 +725,13 @@ model_options(const char *s, uint64_t v[O_COUNT])
 				v[i] = MA_DSA_DEDICATED;
 			else if (vlen == 6 && memcmp(val, "shared", 6) == 0)
 				v[i] = MA_DSA_SHARED;
+			else
+				return -1;
+		} else if (i == O_SUBMIT) {
+			if (vlen == 6 && memcmp(val, "portal", 6) == 0)
+				v[i] = 0;
+			else if (vlen == 5 && memcmp(val, "write", 5) == 0)
+				v[i] = 1;
 			else
 				return -1;
 		} else if (parse_num(val, vlen, options[i].min,
@@ -694,6 +780,7 @@ ma_dsa_model_open(const char *opts)
 	m->wq.max_transfer_size = (uint32_t)v[O_MAX_XFER];
 	m->wq.max_batch_size = (uint32_t)v[O_MAX_BATCH];
 	m->wq.block_on_fault = (int)v[O_BOF];
+	m->wq.via_write = (int)v[O_SUBMIT];
 	m->wq.gen_cap = v[O_GEN_CAP];
 	m->wq.rate = MODEL_RATE;
 	m->wq.numa_node = -1;
@@ -703,6 +790,7 @@ ma_dsa_model_open(const char *opts)
 	MA_ATOMIC_WORDS(&m->queued, sizeof(m->queued));
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->work, NULL);
+	pthread_cond_init(&m->idle, NULL);
 	for (; m->started < m->engines; m->started++) {
 		if (ma_thread_create(&m->threads[m->started], engine_main,
 				m) != 0) {

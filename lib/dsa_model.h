@@ -23,6 +23,8 @@ struct ma_dsa_model_stats {
 	uint64_t unreported; /* errors no record could tell (bad address) */
 	uint64_t batches; /* batch descriptors run */
 	uint64_t fenced_abandoned; /* members not run after a failure */
+	uint64_t list_faults; /* batch lists found not present */
+	uint64_t rejected; /* write(2) refused (submit=write): EINVAL */
 	uint32_t inflight_peak; /* most accepted and not yet completed */
 };
 

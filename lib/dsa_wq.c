@@ -43,11 +43,19 @@ static const char *sysfs_root = "/sys/bus/dsa/devices";
 static const char *dev_root = "/dev/dsa";
 
 #ifdef MA_FAULT_INJECTION
+static int cpu_forced; /* the test build's processor has both */
+
 void
 ma_dsa_wq_set_roots(const char *sysfs, const char *dev)
 {
 	sysfs_root = sysfs != NULL ? sysfs : "/sys/bus/dsa/devices";
 	dev_root = dev != NULL ? dev : "/dev/dsa";
+}
+
+void
+ma_dsa_wq_force_cpu(int on)
+{
+	cpu_forced = on;
 }
 #endif
 
@@ -155,39 +163,62 @@ dev_path(const char *name, char *path, size_t len)
 		0 : -1;
 }
 
+/*
+ * Whether queue a (on node na) comes before queue b (node nb) for a
+ * caller on node: the caller's node first, then the smaller name.
+ */
+static int
+wq_before(const char *a, int na, const char *b, int nb, int node)
+{
+	if ((na == node) != (nb == node))
+		return na == node;
+	return strcmp(a, b) < 0;
+}
+
 int
-ma_dsa_wq_find(char *out, size_t len, int node)
+ma_dsa_wq_find_next(char *out, size_t len, int node, const char *after)
 {
 	DIR *d = opendir(sysfs_root);
 	struct dirent *e;
-	char best[64] = "", any[64] = "";
+	char best[64] = "";
+	int best_node = -1, after_node = -1;
+	unsigned dev;
 
 	if (d == NULL)
 		return -1;
+	if (after != NULL && wq_name_ok(after, &dev))
+		after_node = wq_node(dev);
 	while ((e = readdir(d)) != NULL) {
-		unsigned dev;
 		char path[512];
+		int n;
 
 		if (!wq_name_ok(e->d_name, &dev) || strlen(e->d_name) >= 64 ||
 				!wq_usable(e->d_name) ||
 				dev_path(e->d_name, path, sizeof(path)) != 0 ||
 				access(path, R_OK | W_OK) != 0)
 			continue;
-		/* the smallest name, for a stable choice over readdir order */
-		if (wq_node(dev) == node && (best[0] == '\0' ||
-				strcmp(e->d_name, best) < 0))
+		n = wq_node(dev);
+		if (after != NULL && !wq_before(after, after_node, e->d_name,
+				n, node))
+			continue; /* tried already */
+		/* the first in that order, whatever the readdir order */
+		if (best[0] == '\0' || wq_before(e->d_name, n, best,
+				best_node, node)) {
 			strcpy(best, e->d_name);
-		if (any[0] == '\0' || strcmp(e->d_name, any) < 0)
-			strcpy(any, e->d_name);
+			best_node = n;
+		}
 	}
 	closedir(d);
-
-	const char *pick = best[0] != '\0' ? best : any;
-
-	if (pick[0] == '\0' || strlen(pick) >= len)
+	if (best[0] == '\0' || strlen(best) >= len)
 		return -1;
-	strcpy(out, pick);
+	strcpy(out, best);
 	return 0;
+}
+
+int
+ma_dsa_wq_find(char *out, size_t len, int node)
+{
+	return ma_dsa_wq_find_next(out, len, node, NULL);
 }
 
 #if defined(__x86_64__)
@@ -260,6 +291,10 @@ cpu_has(unsigned bit)
 {
 	unsigned a, b, c, d;
 
+#ifdef MA_FAULT_INJECTION
+	if (cpu_forced)
+		return 1;
+#endif
 	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((c >> bit) & 1);
 }
 #endif
@@ -275,43 +310,16 @@ current_node(void)
 	return (int)node;
 }
 
-struct ma_dsa_wq *
-ma_dsa_wq_open(const char *wq)
+/* Opens the usable queue name ("wqD.Q"); NULL with errno. */
+static struct ma_dsa_wq *
+wq_open_named(const char *name)
 {
-	char name[64];
-	unsigned dev;
-	size_t dlen = strlen(dev_root);
-
-	if (wq == NULL) {
-		if (ma_dsa_wq_find(name, sizeof(name), current_node()) != 0) {
-			errno = ENODEV;
-			return NULL;
-		}
-	} else {
-		const char *base = wq;
-
-		if (wq[0] == '/') {
-			if (strncmp(wq, dev_root, dlen) != 0 ||
-					wq[dlen] != '/') {
-				errno = EINVAL;
-				return NULL;
-			}
-			base = wq + dlen + 1;
-		}
-		if (!wq_name_ok(base, &dev) || strlen(base) >= sizeof(name)) {
-			errno = EINVAL;
-			return NULL;
-		}
-		strcpy(name, base);
-		if (!wq_usable(name)) {
-			errno = ENOENT;
-			return NULL;
-		}
-	}
 #if !defined(__x86_64__)
+	(void)name;
 	errno = ENODEV; /* no submitting instruction here */
 	return NULL;
 #else
+	unsigned dev;
 	char path[512];
 	struct real_wq *r;
 	int shared;
@@ -347,6 +355,8 @@ ma_dsa_wq_open(const char *wq)
 		r->portal = NULL; /* EPERM without CAP_SYS_RAWIO: write(2) */
 	r->wq.submit = r->portal == NULL ? submit_write :
 		shared ? submit_enqcmd : submit_movdir64b;
+	/* write(2) refuses batches where the mmap was refused (EINVAL) */
+	r->wq.via_write = r->portal == NULL;
 	r->wq.close = real_close;
 	r->wq.enabled = real_enabled;
 	snprintf(r->name, sizeof(r->name), "%s", name);
@@ -369,4 +379,58 @@ ma_dsa_wq_open(const char *wq)
 	r->wq.numa_node = wq_node(dev);
 	return &r->wq;
 #endif
+}
+
+struct ma_dsa_wq *
+ma_dsa_wq_open(const char *wq)
+{
+	char name[64];
+	unsigned dev;
+	size_t dlen = strlen(dev_root);
+
+	if (wq == NULL) {
+		/*
+		 * Each usable queue in turn, until one opens: a dedicated
+		 * queue takes one opener (EBUSY for the next, a mover of
+		 * this process included), and a shared one may want an
+		 * instruction this processor lacks. The first error, if
+		 * none opens.
+		 */
+		int node = current_node(), first_err = 0;
+		char prev[64];
+		struct ma_dsa_wq *q;
+
+		for (const char *after = NULL;
+				ma_dsa_wq_find_next(name, sizeof(name), node,
+				after) == 0; after = prev) {
+			q = wq_open_named(name);
+			if (q != NULL)
+				return q;
+			if (first_err == 0)
+				first_err = errno;
+			strcpy(prev, name);
+		}
+		errno = first_err != 0 ? first_err : ENODEV;
+		return NULL;
+	}
+
+	const char *base = wq;
+
+	if (wq[0] == '/') {
+		if (strncmp(wq, dev_root, dlen) != 0 || wq[dlen] != '/') {
+			errno = EINVAL;
+			return NULL;
+		}
+		base = wq + dlen + 1;
+	}
+	if (!wq_name_ok(base, &dev) || strlen(base) >= sizeof(name)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	strcpy(name, base);
+	if (!wq_usable(name)) {
+		errno = ENOENT;
+		return NULL;
+	}
+	return wq_open_named(name);
 }

@@ -19,9 +19,18 @@
  */
 int ma_dsa_wq_find(char *out, size_t len, int node);
 
+/*
+ * The same, for the usable queue that comes next after the queue 'after'
+ * in that order (the caller's node first, then by name): -1 when none.
+ */
+int ma_dsa_wq_find_next(char *out, size_t len, int node, const char *after);
+
 #ifdef MA_FAULT_INJECTION
 /* Test build: the sysfs devices directory and the device directory. */
 void ma_dsa_wq_set_roots(const char *sysfs, const char *dev);
+
+/* Test build: nonzero: the processor is taken to have both instructions. */
+void ma_dsa_wq_force_cpu(int on);
 #endif
 
 #endif /* MA_DSA_WQ_H */

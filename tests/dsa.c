@@ -359,6 +359,17 @@ base_flags(unsigned extra)
 	return MA_DSA_F_CRAV | MA_DSA_F_RCR | extra;
 }
 
+/* A logged descriptor sets CC only where gen_cap offers it. */
+static void
+check_cc(const struct ma_dsa_wq *wq, const struct ma_dsa_desc *d)
+{
+	uint64_t cap = ma_dsa_desc_opcode(d) == MA_DSA_OP_CFLUSH ?
+		MA_DSA_CAP_CC_FLUSH : MA_DSA_CAP_CC_MEM;
+
+	if (ma_dsa_desc_flags(d) & MA_DSA_F_CC)
+		ck_assert_uint_ne(wq->gen_cap & cap, 0);
+}
+
 /* Each operation's descriptor, field by field. */
 START_TEST(test_descriptors)
 {
@@ -409,8 +420,8 @@ START_TEST(test_descriptors)
 	ck_assert_uint_eq(log[1].desc.src, 0xababababababababull);
 	ck_assert_uint_eq(log[1].desc.size, 77);
 	ck_assert_uint_eq(ma_dsa_desc_opcode(&log[2].desc), MA_DSA_OP_CFLUSH);
-	ck_assert_uint_eq(ma_dsa_desc_flags(&log[2].desc),
-		base_flags(MA_DSA_F_CC));
+	/* the model's default gen_cap (a DSA 1.0's) has no CC for flushes */
+	ck_assert_uint_eq(ma_dsa_desc_flags(&log[2].desc), base_flags(0));
 	ck_assert_uint_eq(log[2].desc.src, 0);
 	ck_assert_uint_eq(log[2].desc.dst, (uintptr_t)b);
 	ck_assert_uint_eq(ma_dsa_desc_flags(&log[3].desc), base_flags(0));
@@ -462,7 +473,7 @@ START_TEST(test_descriptors)
 	data_mover_dsa_delete(dmd);
 
 	/* no readback: durable stays CC and the CPU flushes; BOF allowed */
-	dmd = mover("emulated:gen_cap=1,block_on_fault=1",
+	dmd = mover("emulated:gen_cap=5,block_on_fault=1",
 		FUTURE_NOTIFIER_NONE);
 	wq = ma_dsa_mover_wq(dmd);
 	vdm = data_mover_dsa_get_vdm(dmd);
@@ -1560,6 +1571,71 @@ START_TEST(test_discovery)
 END_TEST
 
 /*
+ * With a NULL wq, each usable queue in turn until one opens: a dedicated
+ * queue takes one opener (EBUSY for the next, another mover of the same
+ * process included), so the first usable queue may not open. Here a
+ * directory stands for such a queue (EISDIR), and the processor is taken
+ * to have the instructions.
+ */
+START_TEST(test_discovery_next)
+{
+	char name[64], path[256];
+
+	fake_begin();
+	fake_device(0, "enabled", 0);
+	fake_device(1, "enabled", 1);
+	fake_queue("wq0.0", "enabled", "user", "dedicated", 0);
+	snprintf(path, sizeof(path), "%s/dev/wq0.0", fake_root);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	fake_queue("wq0.1", "enabled", "user", "shared", 1);
+	fake_queue("wq1.0", "enabled", "user", "dedicated", 1);
+
+	/* the order: the caller's node first, then by name */
+	static const char *const order[2][3] = {
+		{ "wq0.0", "wq0.1", "wq1.0" }, { "wq1.0", "wq0.0", "wq0.1" },
+	};
+
+	for (int node = 0; node < 2; node++) {
+		const char *after = NULL;
+
+		for (int i = 0; i < 3; i++) {
+			ck_assert_int_eq(ma_dsa_wq_find_next(name,
+				sizeof(name), node, after), 0);
+			ck_assert_str_eq(name, order[node][i]);
+			after = order[node][i];
+		}
+		ck_assert_int_eq(ma_dsa_wq_find_next(name, sizeof(name), node,
+			after), -1);
+	}
+#if defined(__x86_64__)
+	ma_dsa_wq_force_cpu(1);
+
+	struct data_mover_dsa *dmd = data_mover_dsa_new(NULL,
+		FUTURE_NOTIFIER_NONE);
+
+	ck_assert_msg(dmd != NULL, "no queue opened: %s", strerror(errno));
+
+	struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+
+	/* not wq0.0, the one that does not open */
+	ck_assert(wq->mode == MA_DSA_SHARED || wq->numa_node == 1);
+	data_mover_dsa_delete(dmd); /* nothing was submitted */
+	expect_new_fails("wq0.0", EISDIR); /* named: its own error */
+	/* none opens: the first error */
+	snprintf(path, sizeof(path), "%s/dev/wq0.1", fake_root);
+	unlink(path);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/dev/wq1.0", fake_root);
+	unlink(path);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	expect_new_fails(NULL, EISDIR);
+	ma_dsa_wq_force_cpu(0);
+#endif
+	fake_end();
+}
+END_TEST
+
+/*
  * A real queue named by $MINIASYNC_DSA_WQ (make check
  * MINIASYNC_DSA_WQ=wq0.0): every operation, size and notifier on it.
  * Without the variable there is nothing to run (said on stdout).
@@ -1998,6 +2074,286 @@ START_TEST(test_waker_freed_at_completion)
 }
 END_TEST
 
+/*
+ * The device takes CC only where gen_cap offers it for the opcode (bit
+ * 2: memmove and fill, bit 3: cache flush; a DSA 1.0 has bit 2 only), and
+ * a memmove between overlapping ranges only where bit 1 says so.
+ */
+START_TEST(test_model_capability_flags)
+{
+	struct ma_dsa_wq *wq = ma_dsa_model_open("gen_cap=0x101");
+	static struct ma_dsa_record rec __attribute__((aligned(32)));
+	static char a[8192], b[8192];
+	const uint32_t ok = MA_DSA_F_CRAV | MA_DSA_F_RCR;
+	struct ma_dsa_desc *d;
+
+	MA_ATOMIC_WORDS(&rec, sizeof(rec)); /* written by the model */
+	ck_assert_ptr_nonnull(wq);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok | MA_DSA_F_CC, b, a, 100, &rec);
+	ck_assert_uint_eq(model_run(wq, d, &rec), MA_DSA_S_INVALID_FLAGS);
+	ck_assert_uint_eq(rec.invalid_flags, MA_DSA_F_CC);
+	d = desc_new(MA_DSA_OP_MEMFILL, ok | MA_DSA_F_CC, b, NULL, 100, &rec);
+	ck_assert_uint_eq(model_run(wq, d, &rec), MA_DSA_S_INVALID_FLAGS);
+	d = desc_new(MA_DSA_OP_CFLUSH, ok | MA_DSA_F_CC, b, NULL, 100, &rec);
+	ck_assert_uint_eq(model_run(wq, d, &rec), MA_DSA_S_INVALID_FLAGS);
+	d = desc_new(MA_DSA_OP_CFLUSH, ok, b, NULL, 100, &rec);
+	ck_assert_uint_eq(model_run(wq, d, &rec), MA_DSA_S_SUCCESS);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok, a + 10, a, 100, &rec);
+	ck_assert_uint_eq(model_run(wq, d, &rec), MA_DSA_S_OVERLAP);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok, a, a + 10, 100, &rec);
+	ck_assert_uint_eq(model_run(wq, d, &rec), MA_DSA_S_OVERLAP);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok, a + 100, a, 100, &rec);
+	ck_assert_uint_eq(model_run(wq, d, &rec), MA_DSA_S_SUCCESS);
+	wq->close(wq);
+
+	/* the default: a DSA 1.0's bits (no CC on a flush) */
+	wq = ma_dsa_model_open(NULL);
+	ck_assert_uint_eq(wq->gen_cap, 0x107);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok | MA_DSA_F_CC, a + 10, a, 100,
+		&rec);
+	ck_assert_uint_eq(model_run(wq, d, &rec), MA_DSA_S_SUCCESS);
+	d = desc_new(MA_DSA_OP_CFLUSH, ok | MA_DSA_F_CC, b, NULL, 100, &rec);
+	ck_assert_uint_eq(model_run(wq, d, &rec), MA_DSA_S_INVALID_FLAGS);
+	wq->close(wq);
+	wq = ma_dsa_model_open("gen_cap=0x10f");
+	d = desc_new(MA_DSA_OP_CFLUSH, ok | MA_DSA_F_CC, b, NULL, 100, &rec);
+	ck_assert_uint_eq(model_run(wq, d, &rec), MA_DSA_S_SUCCESS);
+	wq->close(wq);
+}
+END_TEST
+
+/* The mover asks for CC and overlapping moves only where gen_cap says. */
+START_TEST(test_mover_capabilities)
+{
+	static const char *const caps[] = {
+		"emulated:max_transfer_size=4096", /* a DSA 1.0: 0x107 */
+		"emulated:max_transfer_size=4096,gen_cap=0x101",
+		"emulated:max_transfer_size=4096,gen_cap=0x10f",
+		("emulated:max_transfer_size=4096,gen_cap=0x105,"
+			"max_batch_size=0"),
+	};
+	static const size_t ns[] = { 1, 100, MAXT + 1, 3 * MAXT + 5 };
+	struct ma_dsa_model_log log[64];
+
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(caps[_i],
+			test_notifiers[ni]);
+		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+		struct runtime *r = ni ? runtime_new() : NULL;
+		unsigned seed = 0;
+
+		for (int k = 0; k < K_KINDS; k++)
+			for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+				for (unsigned fl = 0; fl < 2; fl++) {
+					size_t got;
+
+					run_kind(dmd, r, (enum kind)k, ns[i],
+						fl ? VDM_F_NO_CACHE_HINT : 0,
+						seed++);
+					while ((got = ma_dsa_model_log_take(wq,
+							log, 64)) != 0)
+						for (size_t j = 0; j < got;
+								j++)
+							check_cc(wq,
+								&log[j].desc);
+				}
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+}
+END_TEST
+
+/*
+ * A queue fed by write(2) (its portal could not be mapped): the driver
+ * refuses batch descriptors with EINVAL, so the mover gives it single
+ * descriptors and keeps using the device.
+ */
+START_TEST(test_write_submission)
+{
+	static struct ma_dsa_record rec[2] __attribute__((aligned(32)));
+	static struct ma_dsa_desc list[2];
+	const uint32_t ok = MA_DSA_F_CRAV | MA_DSA_F_RCR;
+	struct ma_dsa_model_stats s;
+
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(_i ?
+			("emulated:submit=write,mode=shared,"
+				"max_transfer_size=4096") :
+			"emulated:submit=write,max_transfer_size=4096",
+			test_notifiers[ni]);
+		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+		struct runtime *r = ni ? runtime_new() : NULL;
+
+		ck_assert_int_eq(wq->via_write, 1);
+		run_kind(dmd, r, K_MEMCPY, 10 * MAXT + 3, 0, 1);
+		run_kind(dmd, r, K_MOVE_UP, 5 * MAXT, 0, 2);
+		run_kind(dmd, r, K_FLUSH, 3 * MAXT, 0, 3);
+		ma_dsa_model_stats(wq, &s);
+		ck_assert_uint_eq(s.rejected, 0);
+		ck_assert_uint_eq(s.batches, 0);
+
+		uint64_t before = s.submitted;
+
+		run_kind(dmd, r, K_MEMSET, 2 * MAXT, 0, 4);
+		ma_dsa_model_stats(wq, &s);
+		ck_assert_uint_gt(s.submitted, before); /* the device, still */
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+
+	/* the model's write(2): a batch, a misaligned record: EINVAL */
+	struct ma_dsa_wq *wq = ma_dsa_model_open("submit=write");
+
+	ck_assert_ptr_nonnull(wq);
+	list[0] = *desc_new(MA_DSA_OP_NOOP, ok, NULL, NULL, 0, &rec[1]);
+	list[1] = list[0];
+	ck_assert_int_eq(wq->submit(wq, desc_new(MA_DSA_OP_BATCH, ok, NULL,
+		list, 2, &rec[0])), -1);
+	struct ma_dsa_desc *d = desc_new(MA_DSA_OP_NOOP, ok, NULL, NULL, 0,
+		&rec[0]);
+
+	d->completion_addr += 8;
+	ck_assert_int_eq(wq->submit(wq, d), -1);
+	ma_dsa_model_stats(wq, &s);
+	ck_assert_uint_eq(s.rejected, 2);
+	ck_assert_uint_eq(s.submitted, 0);
+	wq->close(wq);
+}
+END_TEST
+
+/*
+ * A page fault on a batch's list: the members before the page run, the
+ * record says BATCH_PAGE_FAULT, descs_completed and the address; with
+ * BOF on a block-on-fault queue it is waited out.
+ */
+START_TEST(test_model_list_fault)
+{
+	static struct ma_dsa_desc pages[2 * 4096 / 64]
+		__attribute__((aligned(4096)));
+	static struct ma_dsa_record rec[5] __attribute__((aligned(32)));
+	static unsigned char b[64];
+	struct ma_dsa_desc *list = pages + 4096 / 64 - 2; /* 2 on page 1 */
+	const uint32_t ok = MA_DSA_F_CRAV | MA_DSA_F_RCR;
+	struct ma_dsa_model_stats s;
+
+	MA_ATOMIC_WORDS(rec, sizeof(rec)); /* written by the model */
+	for (int bof = 0; bof < 2; bof++) {
+		struct ma_dsa_wq *wq = ma_dsa_model_open(bof ?
+			"block_on_fault=1" : NULL);
+
+		ck_assert_ptr_nonnull(wq);
+		memset(b, 0, sizeof(b));
+		for (uintptr_t i = 0; i < 4; i++)
+			list[i] = *desc_new(MA_DSA_OP_MEMFILL, ok, b + 8 * i,
+				(void *)(0x0101010101010101ull * (i + 1)), 8,
+				&rec[1 + i]);
+		ma_dsa_model_fault_at(wq, pages + 4096 / 64, 0);
+
+		struct ma_dsa_desc *d = desc_new(MA_DSA_OP_BATCH,
+			ok | (bof ? MA_DSA_F_BOF : 0), NULL, list, 4, &rec[0]);
+		uint8_t st = model_run(wq, d, &rec[0]);
+
+		ma_dsa_model_stats(wq, &s);
+		if (bof) {
+			ck_assert_uint_eq(st, MA_DSA_S_SUCCESS);
+			ck_assert_uint_eq(s.blocked_faults, 1);
+			ck_assert_uint_eq(rec[4].status, MA_DSA_S_SUCCESS);
+			ck_assert_uint_eq(b[24], 4);
+		} else {
+			ck_assert_uint_eq(st, MA_DSA_S_BATCH_PAGE_FAULT);
+			ck_assert_uint_eq(rec[0].bytes_completed, 2);
+			ck_assert_uint_eq(rec[0].fault_addr,
+				(uintptr_t)(pages + 4096 / 64));
+			ck_assert_uint_eq(s.list_faults, 1);
+			ck_assert_uint_eq(rec[1].status, MA_DSA_S_SUCCESS);
+			ck_assert_uint_eq(rec[2].status, MA_DSA_S_SUCCESS);
+			ck_assert_uint_eq(rec[3].status, 0);
+			ck_assert_uint_eq(rec[4].status, 0);
+			ck_assert_uint_eq(b[8], 2);
+			ck_assert_uint_eq(b[16], 0);
+		}
+		wq->close(wq);
+	}
+}
+END_TEST
+
+/*
+ * A drain completes after every descriptor the queue took before it,
+ * whichever engine runs them (here a long copy on another engine).
+ */
+START_TEST(test_model_drain)
+{
+	const size_t n = 2 << 20;
+	struct ma_dsa_wq *wq = ma_dsa_model_open("engines=4,"
+		"max_transfer_size=2097152");
+	static struct ma_dsa_record rec[2] __attribute__((aligned(32)));
+	const uint32_t ok = MA_DSA_F_CRAV | MA_DSA_F_RCR;
+	char *a = malloc(n), *b = malloc(n);
+
+	ck_assert_ptr_nonnull(wq);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	MA_ATOMIC_WORDS(rec, sizeof(rec)); /* written by the model */
+	memset(a, 3, n);
+	for (int i = 0; i < 8; i++) {
+		struct ma_dsa_desc m = *desc_new(MA_DSA_OP_MEMMOVE, ok, b, a,
+			(uint32_t)n, &rec[0]);
+		struct ma_dsa_desc *d = desc_new(MA_DSA_OP_DRAIN, ok, NULL,
+			NULL, 0, &rec[1]);
+
+		ck_assert_int_eq(wq->submit(wq, &m), 0);
+		ck_assert_uint_eq(model_run(wq, d, &rec[1]),
+			MA_DSA_S_SUCCESS);
+		/* the copy's record, written before the drain's */
+		ck_assert_uint_eq(ma_dsa_record_status(&rec[0]),
+			MA_DSA_S_SUCCESS);
+	}
+	wq->close(wq);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* The mover goes on after a fault on its own batch list. */
+START_TEST(test_mover_list_fault)
+{
+	static unsigned char a[8 * 4096], b[8 * 4096];
+	struct ma_dsa_model_log log[16];
+	struct ma_dsa_model_stats s;
+
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(
+			"emulated:max_transfer_size=4096", test_notifiers[ni]);
+		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+		struct vdm *vdm = data_mover_dsa_get_vdm(dmd);
+		struct runtime *r = ni ? runtime_new() : NULL;
+		struct vdm_operation_future f;
+
+		/* where the mover keeps the list of a split copy */
+		f = vdm_memcpy(vdm, b, a, sizeof(a), 0);
+		test_wait_success(r, &f);
+		ck_assert_uint_ge(ma_dsa_model_log_take(wq, log, 16), 1);
+		ck_assert_uint_eq(ma_dsa_desc_opcode(&log[0].desc),
+			MA_DSA_OP_BATCH);
+
+		/* the next operation reuses it: its sixth member faults */
+		ma_dsa_model_fault_at(wq, (const void *)(uintptr_t)
+			(log[0].desc.src + 5 * 64), 0);
+		test_fill(a, sizeof(a), (unsigned)ni + 1);
+		f = vdm_memcpy(vdm, b, a, sizeof(a), 0);
+		test_wait_success(r, &f);
+		ck_assert_int_eq(memcmp(a, b, sizeof(a)), 0);
+		ma_dsa_model_stats(wq, &s);
+		ck_assert_uint_eq(s.list_faults, 1);
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -2017,8 +2373,12 @@ test_suite(void)
 	tcase_add_test(model, test_new_errors);
 	tcase_add_test(model, test_discovery);
 	tcase_add_test(model, test_discovery_real);
+	tcase_add_test(model, test_discovery_next);
 	tcase_add_test(model, test_real_queue);
 	tcase_add_test(model, test_model_options_strict);
+	tcase_add_test(model, test_model_capability_flags);
+	tcase_add_test(model, test_model_list_fault);
+	tcase_add_test(model, test_model_drain);
 	suite_add_tcase(s, model);
 
 	tcase_add_loop_test(ops, test_matrix, 0,
@@ -2027,6 +2387,8 @@ test_suite(void)
 	tcase_add_test(ops, test_descriptors);
 	tcase_add_test(ops, test_poller_word);
 	tcase_add_loop_test(ops, test_runtime_device_word, 0, 2);
+	tcase_add_loop_test(ops, test_mover_capabilities, 0, 4);
+	tcase_add_loop_test(ops, test_write_submission, 0, 2);
 	tcase_set_timeout(ops, 300);
 	suite_add_tcase(s, ops);
 
@@ -2034,6 +2396,7 @@ test_suite(void)
 	tcase_add_loop_test(faults, test_mover_fault_places, 0, 2);
 	tcase_add_loop_test(faults, test_mover_flush_read_only, 0, 2);
 	tcase_add_test(faults, test_invalid_status);
+	tcase_add_test(faults, test_mover_list_fault);
 	tcase_add_loop_test(faults, test_queue_failed, 0, 6);
 	tcase_set_timeout(faults, 300);
 	suite_add_tcase(s, faults);
