@@ -379,16 +379,25 @@ held_memcpy(void *dest, const void *src, size_t n, unsigned flags)
 }
 
 struct setter_arg {
-	pid_t waiter;
 	_Atomic uint64_t *word;
+	unsigned long timed_sleeps; /* the runtime's, before the word was set */
 };
 
+/*
+ * Sets the word once the runtime has chosen a timed sleep, or after 10 s
+ * if it never does (the test then fails on timed_sleeps). Not on the
+ * waiter's thread state: under an emulator (qemu-user) the waiter shows
+ * as sleeping in places of its own, before the runtime's sleep.
+ */
 static void *
-set_word_when_waiter_sleeps(void *arg)
+set_word_after_timed_sleep(void *arg)
 {
 	struct setter_arg *a = arg;
+	time_t end = time(NULL) + 10;
 
-	test_wait_until_sleeping(a->waiter);
+	while ((a->timed_sleeps = ma_test_count(MA_TEST_TIMED_SLEEP)) == 0 &&
+			time(NULL) < end)
+		sched_yield();
 	atomic_store(a->word, 1);
 	return NULL;
 }
@@ -408,7 +417,7 @@ START_TEST(test_select_foreign_word)
 	struct runtime *r = runtime_new();
 	struct vdm_operation_future copy;
 	struct select_future sel;
-	struct setter_arg arg = { test_gettid(), &word };
+	struct setter_arg arg = { &word, 0 };
 	pthread_t setter;
 
 	atomic_store(&word, 0);
@@ -423,12 +432,12 @@ START_TEST(test_select_foreign_word)
 	FUTURE_INIT(&sel, select_task);
 	ma_test_count(MA_TEST_TIMED_SLEEP);
 	ck_assert_int_eq(pthread_create(&setter, NULL,
-		set_word_when_waiter_sleeps, &arg), 0);
+		set_word_after_timed_sleep, &arg), 0);
 	runtime_wait(r, FUTURE_AS_RUNNABLE(&sel));
 	ck_assert_msg(!atomic_load(&copy_finished),
 		"the wait ended with the copy, not with the select's word");
-	ck_assert_uint_gt(ma_test_count(MA_TEST_TIMED_SLEEP), 0);
 	pthread_join(setter, NULL);
+	ck_assert_uint_gt(arg.timed_sleeps, 0);
 	atomic_store(&copy_release, 1);
 	runtime_wait(r, FUTURE_AS_RUNNABLE(&copy));
 	ck_assert_int_eq(memcmp(dst, src, sizeof(dst)), 0);
