@@ -183,9 +183,9 @@ ma_dsa_parse_opcodes(const char *s, uint64_t *out)
  * The opcodes the queue name ("wqD.Q") runs: its device's op_cap, and
  * its own op_config where the driver has one (DSA 2.0 kernels; the queue
  * runs only what both offer). Where op_cap is absent or not in the form
- * ma_dsa_parse_opcodes() reads (older kernels printed it otherwise), the
- * opcodes the mover uses are assumed, as before it read them; an
- * op_config that cannot be read is left aside the same way.
+ * ma_dsa_parse_opcodes() reads (the driver's "%*pb"; older drivers may
+ * differ), the opcodes the mover uses are assumed, as before it read
+ * them; an op_config that cannot be read is left aside the same way.
  */
 uint64_t
 ma_dsa_wq_opcodes(const char *name)
@@ -399,9 +399,10 @@ wq_open_named(const char *name)
 	char path[512];
 	struct real_wq *r;
 	int shared;
+	uint64_t ops = ma_dsa_wq_opcodes(name);
 
 	(void)wq_name_ok(name, &dev);
-	if (!(ma_dsa_wq_opcodes(name) & MA_DSA_OPBIT(MA_DSA_OP_MEMMOVE))) {
+	if (!(ops & MA_DSA_OPBIT(MA_DSA_OP_MEMMOVE))) {
 		errno = ENOTSUP; /* no copies: not worth a mover */
 		return NULL;
 	}
@@ -455,7 +456,7 @@ wq_open_named(const char *name)
 
 	snprintf(dname, sizeof(dname), "dsa%u", dev);
 	r->wq.gen_cap = attr_num(dname, "gen_cap", 0);
-	r->wq.op_cap = ma_dsa_wq_opcodes(name);
+	r->wq.op_cap = ops;
 	r->wq.rate = DEVICE_RATE;
 	r->wq.numa_node = wq_node(dev);
 	return &r->wq;
