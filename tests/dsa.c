@@ -2441,16 +2441,16 @@ START_TEST(test_discovery_opcodes)
 	static const struct {
 		const char *name;
 		uint64_t want;
-	} open[] = {
+	} opened[] = {
 		{ "wq0.0", 0x1003f027dull }, { "wq0.1", 0x100000019ull },
 		{ "wq1.0", MA_DSA_OPS_ASSUMED },
 	};
 
-	for (size_t i = 0; i < sizeof(open) / sizeof(open[0]); i++) {
-		struct data_mover_dsa *dmd = mover(open[i].name,
+	for (size_t i = 0; i < sizeof(opened) / sizeof(opened[0]); i++) {
+		struct data_mover_dsa *dmd = mover(opened[i].name,
 			FUTURE_NOTIFIER_NONE);
 
-		ck_assert_uint_eq(ma_dsa_mover_wq(dmd)->op_cap, open[i].want);
+		ck_assert_uint_eq(ma_dsa_mover_wq(dmd)->op_cap, opened[i].want);
 		data_mover_dsa_delete(dmd);
 	}
 	expect_new_fails("wq3.0", ENOTSUP);
