@@ -10,7 +10,10 @@
  * is cut into pieces of at most the queue's max_transfer_size, handed to
  * the device a round at a time: one descriptor, or, when a round has
  * several pieces and the queue takes batches, one batch of up to
- * max_batch_size members (else several descriptors). A memmove whose
+ * max_batch_size members (else several descriptors: where the queue
+ * takes no batches, or does not offer the BATCH opcode). An operation
+ * whose opcode the queue does not offer (op_cap) is done on the CPU, and
+ * a queue without MEMMOVE is refused. A memmove whose
  * ranges overlap runs its pieces in the safe order (upwards when the
  * destination is below the source, else downwards), fenced in a batch,
  * one at a time without one. A round is over when the device wrote every
@@ -217,6 +220,20 @@ slot_rec(struct dsa_op *o, unsigned i)
 	return o->ext != NULL ? &o->ext->rec[i] : &o->rec;
 }
 
+/* The opcode of an operation's descriptors. */
+static unsigned
+op_opcode(const struct vdm_operation *op)
+{
+	switch (op->type) {
+	case VDM_OPERATION_MEMSET:
+		return MA_DSA_OP_MEMFILL;
+	case VDM_OPERATION_FLUSH:
+		return MA_DSA_OP_CFLUSH;
+	default:
+		return MA_DSA_OP_MEMMOVE;
+	}
+}
+
 /*
  * The descriptor flags of an operation (see miniasync_vdm_dsa(7)):
  * CC unless VDM_F_NO_CACHE_HINT or a durable write with readback, and
@@ -234,17 +251,7 @@ op_plan(struct dsa_op *o)
 	uint32_t f = dmd->cc_flags;
 
 	o->cpu_flush = 0;
-	switch (o->op.type) {
-	case VDM_OPERATION_MEMSET:
-		o->opcode = MA_DSA_OP_MEMFILL;
-		break;
-	case VDM_OPERATION_FLUSH:
-		o->opcode = MA_DSA_OP_CFLUSH;
-		break;
-	default:
-		o->opcode = MA_DSA_OP_MEMMOVE;
-		break;
-	}
+	o->opcode = op_opcode(&o->op);
 	cc_cap = o->opcode == MA_DSA_OP_CFLUSH ? MA_DSA_CAP_CC_FLUSH :
 		MA_DSA_CAP_CC_MEM;
 	if (!(flags & VDM_F_NO_CACHE_HINT) && (dmd->wq->gen_cap & cc_cap))
@@ -316,7 +323,7 @@ round_build(struct dsa_op *o)
 {
 	struct ma_dsa_wq *wq = o->dmd->wq;
 	int batches = wq->max_batch_size >= 2 && o->ext != NULL &&
-		!wq->via_write;
+		!wq->via_write && (wq->op_cap & MA_DSA_OPBIT(MA_DSA_OP_BATCH));
 	unsigned cap, n = 0;
 
 	if (batches)
@@ -970,8 +977,13 @@ dsa_op_start(void *data, const struct vdm_operation *operation,
 		op_end(o); /* nothing to write (op_delete tells which) */
 		return 0;
 	}
-	if (!(dmd->wq->gen_cap & MA_DSA_CAP_OVERLAP) && op_overlaps(o)) {
-		/* the device cannot move between overlapping ranges */
+	if ((!(dmd->wq->gen_cap & MA_DSA_CAP_OVERLAP) && op_overlaps(o)) ||
+			!(dmd->wq->op_cap &
+			MA_DSA_OPBIT(op_opcode(operation)))) {
+		/*
+		 * the device cannot move between overlapping ranges, or
+		 * the queue does not run the opcode
+		 */
 		pthread_mutex_unlock(&o->lock);
 		ma_op_run(&ma_mem_fns_lib, operation, 0, o->total);
 		op_end(o);
@@ -1491,6 +1503,13 @@ data_mover_dsa_new(const char *wq, enum future_notifier_type desired_notifier)
 
 		free(dmd);
 		errno = err;
+		return NULL;
+	}
+	if (!(dmd->wq->op_cap & MA_DSA_OPBIT(MA_DSA_OP_MEMMOVE))) {
+		/* no copies (a real queue is refused before it is opened) */
+		dmd->wq->close(dmd->wq);
+		free(dmd);
+		errno = ENOTSUP;
 		return NULL;
 	}
 	cpu_features();

@@ -36,6 +36,17 @@
 #define MA_DSA_OP_MEMFILL 0x04
 #define MA_DSA_OP_CFLUSH 0x20
 
+/* The bit of opcode op (0-63) in an opcode set such as ma_dsa_wq.op_cap. */
+#define MA_DSA_OPBIT(op) (1ull << (op))
+
+/*
+ * What the mover assumes a queue offers where sysfs does not say (no
+ * op_cap, or one it cannot read): the opcodes it uses.
+ */
+#define MA_DSA_OPS_ASSUMED (MA_DSA_OPBIT(MA_DSA_OP_BATCH) | \
+	MA_DSA_OPBIT(MA_DSA_OP_MEMMOVE) | MA_DSA_OPBIT(MA_DSA_OP_MEMFILL) | \
+	MA_DSA_OPBIT(MA_DSA_OP_CFLUSH))
+
 /* Completion status (low 7 bits of the status byte). */
 #define MA_DSA_S_NONE 0x00 /* not written yet */
 #define MA_DSA_S_SUCCESS 0x01
@@ -152,6 +163,9 @@ enum ma_dsa_mode {
  * for good), so none may be given. after_fork() (may be NULL)
  * runs in the child of a fork, where the queue's own threads are gone and
  * nothing is submitted any more: it makes close() safe there.
+ * op_cap: the opcodes 0-63 the queue runs (bit k: opcode k; the
+ * device's op_cap, and the queue's op_config where it has one); a
+ * descriptor with another completes with MA_DSA_S_BAD_OPCODE.
  */
 struct ma_dsa_wq {
 	int (*submit)(struct ma_dsa_wq *wq, const struct ma_dsa_desc *desc);
@@ -165,6 +179,7 @@ struct ma_dsa_wq {
 	int block_on_fault; /* descriptors may set MA_DSA_F_BOF */
 	int via_write; /* submit() is write(2): no batches */
 	uint64_t gen_cap; /* the device's capability bits */
+	uint64_t op_cap; /* opcodes it runs, MA_DSA_OPBIT() */
 	uint64_t rate; /* bytes a microsecond it moves, to plan waits */
 	int numa_node;
 };

@@ -43,6 +43,9 @@
  *   memmove only with gen_cap's overlap bit;
  * - submit=write: submit() is the driver's write(2), which refuses a
  *   batch and an unaligned record (EINVAL: -1).
+ * - op_cap: a descriptor (a batch, a member) whose opcode it leaves out
+ *   completes with BAD_OPCODE and nothing written, as on a device or
+ *   queue that does not offer it (op_cap and op_config in sysfs).
  * The model runs the opcodes the mover uses (memmove, fill, cache flush,
  * batch), and no-op and drain; others get BAD_OPCODE. Options and their
  * defaults are in model_options() and miniasync_vdm_dsa(7).
@@ -384,6 +387,10 @@ run_one(struct model *m, const struct ma_dsa_desc *d, int member,
 		o->status = st;
 		return;
 	}
+	if (opcode > 63 || !(m->wq.op_cap & MA_DSA_OPBIT(opcode))) {
+		o->status = MA_DSA_S_BAD_OPCODE; /* not offered */
+		return;
+	}
 	st = check_common(m, d, member, o);
 	if (st != 0) {
 		o->status = st;
@@ -457,6 +464,10 @@ run_batch(struct model *m, const struct ma_dsa_desc *d, struct outcome *o)
 	int failed = 0, list_fault = 0;
 
 	memset(o, 0, sizeof(*o));
+	if (!(m->wq.op_cap & MA_DSA_OPBIT(MA_DSA_OP_BATCH))) {
+		o->status = MA_DSA_S_BAD_OPCODE; /* batches not offered */
+		return;
+	}
 	o->status = check_common(m, d, 0, o);
 	if (o->status == 0 && (count < 2 || count > m->wq.max_batch_size))
 		o->status = MA_DSA_S_DESC_CNT_ERANGE;
@@ -670,7 +681,8 @@ parse_num(const char *s, size_t len, uint64_t min, uint64_t max,
 
 /* The options, their defaults and ranges. */
 enum { O_MODE, O_WQ_SIZE, O_MAX_XFER, O_MAX_BATCH, O_ENGINES, O_BOF,
-	O_FAULT_EVERY, O_REFUSE_EVERY, O_GEN_CAP, O_SUBMIT, O_COUNT };
+	O_FAULT_EVERY, O_REFUSE_EVERY, O_GEN_CAP, O_SUBMIT, O_OP_CAP,
+	O_COUNT };
 
 static const struct {
 	const char *name;
@@ -690,6 +702,12 @@ static const struct {
 		MA_DSA_CAP_OVERLAP | MA_DSA_CAP_CC_MEM | MA_DSA_CAP_DRDBK,
 		0, UINT64_MAX },
 	[O_SUBMIT] = { "submit", 0, 0, 1 }, /* 1: write(2) */
+	/* every opcode the model runs (bit k: opcode k) */
+	[O_OP_CAP] = { "op_cap", MA_DSA_OPBIT(MA_DSA_OP_NOOP) |
+		MA_DSA_OPBIT(MA_DSA_OP_BATCH) | MA_DSA_OPBIT(MA_DSA_OP_DRAIN) |
+		MA_DSA_OPBIT(MA_DSA_OP_MEMMOVE) |
+		MA_DSA_OPBIT(MA_DSA_OP_MEMFILL) |
+		MA_DSA_OPBIT(MA_DSA_OP_CFLUSH), 0, UINT64_MAX },
 };
 
 /* Parses "name=value,..." into v; 0, or -1 (EINVAL). */
@@ -782,6 +800,7 @@ ma_dsa_model_open(const char *opts)
 	m->wq.block_on_fault = (int)v[O_BOF];
 	m->wq.via_write = (int)v[O_SUBMIT];
 	m->wq.gen_cap = v[O_GEN_CAP];
+	m->wq.op_cap = v[O_OP_CAP];
 	m->wq.rate = MODEL_RATE;
 	m->wq.numa_node = -1;
 	m->engines = (unsigned)v[O_ENGINES];

@@ -130,6 +130,82 @@ wq_name_ok(const char *name, unsigned *dev)
 	return 1;
 }
 
+/*
+ * Parses an opcode set as the driver prints op_cap and op_config: 32-bit
+ * words in hexadecimal (1 to 8 digits, no prefix, sign or blank), most
+ * significant first, separated by commas, 1 to 8 of them (256 bits on
+ * today's devices). The low 64 bits go to *out (bit k: opcode k); 0, or
+ * -1 with *out untouched when s is anything else.
+ */
+int
+ma_dsa_parse_opcodes(const char *s, uint64_t *out)
+{
+	uint32_t words[8];
+	unsigned n = 0;
+	uint64_t v;
+
+	for (;;) {
+		uint32_t w = 0;
+		unsigned digits = 0;
+
+		for (; digits < 9; digits++, s++) {
+			unsigned d;
+
+			if (*s >= '0' && *s <= '9')
+				d = (unsigned)(*s - '0');
+			else if (*s >= 'a' && *s <= 'f')
+				d = (unsigned)(*s - 'a' + 10);
+			else if (*s >= 'A' && *s <= 'F')
+				d = (unsigned)(*s - 'A' + 10);
+			else
+				break;
+			if (digits == 8)
+				return -1; /* more than 32 bits */
+			w = w << 4 | d;
+		}
+		if (digits == 0 || n == 8)
+			return -1;
+		words[n++] = w;
+		if (*s == '\0')
+			break;
+		if (*s != ',')
+			return -1;
+		s++;
+	}
+	v = words[n - 1];
+	if (n >= 2)
+		v |= (uint64_t)words[n - 2] << 32;
+	*out = v;
+	return 0;
+}
+
+/*
+ * The opcodes the queue name ("wqD.Q") runs: its device's op_cap, and
+ * its own op_config where the driver has one (DSA 2.0 kernels; the queue
+ * runs only what both offer). Where op_cap is absent or not in the form
+ * ma_dsa_parse_opcodes() reads (the driver's "%*pb"; older drivers may
+ * differ), the opcodes the mover uses are assumed, as before it read
+ * them; an op_config that cannot be read is left aside the same way.
+ */
+uint64_t
+ma_dsa_wq_opcodes(const char *name)
+{
+	char dname[32], buf[128];
+	uint64_t cap, config;
+	unsigned dev;
+
+	if (!wq_name_ok(name, &dev))
+		return MA_DSA_OPS_ASSUMED;
+	snprintf(dname, sizeof(dname), "dsa%u", dev);
+	if (attr_read(dname, "op_cap", buf, sizeof(buf)) != 0 ||
+			ma_dsa_parse_opcodes(buf, &cap) != 0)
+		cap = MA_DSA_OPS_ASSUMED;
+	if (attr_read(name, "op_config", buf, sizeof(buf)) == 0 &&
+			ma_dsa_parse_opcodes(buf, &config) == 0)
+		cap &= config;
+	return cap;
+}
+
 /* The numa node of the device of wqD.Q (-1: none). */
 static int
 wq_node(unsigned dev)
@@ -323,8 +399,13 @@ wq_open_named(const char *name)
 	char path[512];
 	struct real_wq *r;
 	int shared;
+	uint64_t ops = ma_dsa_wq_opcodes(name);
 
 	(void)wq_name_ok(name, &dev);
+	if (!(ops & MA_DSA_OPBIT(MA_DSA_OP_MEMMOVE))) {
+		errno = ENOTSUP; /* no copies: not worth a mover */
+		return NULL;
+	}
 	shared = attr_is(name, "mode", "shared");
 	if (!cpu_has(shared ? 29 : 28)) {
 		errno = ENOTSUP;
@@ -375,6 +456,7 @@ wq_open_named(const char *name)
 
 	snprintf(dname, sizeof(dname), "dsa%u", dev);
 	r->wq.gen_cap = attr_num(dname, "gen_cap", 0);
+	r->wq.op_cap = ops;
 	r->wq.rate = DEVICE_RATE;
 	r->wq.numa_node = wq_node(dev);
 	return &r->wq;

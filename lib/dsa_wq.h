@@ -10,6 +10,7 @@
 #define MA_DSA_WQ_H 1
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Writes into out the name ("wqD.Q") of the first usable queue (device
@@ -24,6 +25,15 @@ int ma_dsa_wq_find(char *out, size_t len, int node);
  * in that order (the caller's node first, then by name): -1 when none.
  */
 int ma_dsa_wq_find_next(char *out, size_t len, int node, const char *after);
+
+/*
+ * Parses an opcode set in the form of sysfs op_cap and op_config into
+ * *out (bit k: opcode k, for 0 to 63): 0, or -1 when malformed.
+ */
+int ma_dsa_parse_opcodes(const char *s, uint64_t *out);
+
+/* The opcodes the queue name ("wqD.Q") runs, from sysfs. */
+uint64_t ma_dsa_wq_opcodes(const char *name);
 
 #ifdef MA_FAULT_INJECTION
 /* Test build: the sysfs devices directory and the device directory. */

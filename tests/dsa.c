@@ -2368,6 +2368,264 @@ START_TEST(test_mover_list_fault)
 }
 END_TEST
 
+/* The form of sysfs op_cap and op_config: what is read, what is not. */
+START_TEST(test_opcode_parse)
+{
+	static const struct {
+		const char *s;
+		uint64_t want;
+	} good[] = {
+		/* a Sapphire Rapids DSA, published: no BATCH (bit 1) */
+		{ ("00000000,00000000,00000000,00000000,00000000,00000000,"
+			"00000001,003f027d"), 0x1003f027dull },
+		/* idxd-config's documentation */
+		{ ("00000000,00000000,00000000,00000000,00000000,00000000,"
+			"00fc00ff,003f03ff"), 0x00fc00ff003f03ffull },
+		{ "003f027d", 0x3f027d },
+		{ "1,3f027d", 0x1003f027dull },
+		{ "ABCDEF01,00000000", 0xabcdef0100000000ull },
+		{ "ffffffff,1,0", 0x100000000ull },
+		{ "0", 0 },
+	};
+	static const char *const bad[] = {
+		"", ",", "1,", ",1", "1,,2", "0x3f027d", "123456789",
+		" 1", "1 ", "-1", "+1", "g", "1;2", "0x1003f027d 0x0 0x0 0x0",
+		"1,2,3,4,5,6,7,8,9", "00000001,003f027d\n",
+	};
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = 42;
+		ck_assert_msg(ma_dsa_parse_opcodes(good[i].s, &v) == 0,
+			"\"%s\" refused", good[i].s);
+		ck_assert_msg(v == good[i].want, "\"%s\": %#llx", good[i].s,
+			(unsigned long long)v);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 42;
+		ck_assert_msg(ma_dsa_parse_opcodes(bad[i], &v) == -1,
+			"\"%s\" taken", bad[i]);
+		ck_assert_uint_eq(v, 42);
+	}
+}
+END_TEST
+
+/*
+ * Discovery over a fake sysfs: the opcodes of a queue are op_cap and
+ * op_config; absent or malformed, what the mover assumed before.
+ */
+START_TEST(test_discovery_opcodes)
+{
+	static const char spr[] = "00000000,00000000,00000000,00000000,"
+		"00000000,00000000,00000001,003f027d";
+	/* NOOP, MEMMOVE, MEMFILL and CFLUSH */
+	static const char config[] = "00000000,00000000,00000000,00000000,"
+		"00000000,00000000,00000001,00000019";
+
+	fake_begin();
+	fake_device(0, "enabled", 0);
+	fake_write("dsa0", "op_cap", spr);
+	fake_queue("wq0.0", "enabled", "user", "dedicated", 1);
+	fake_queue("wq0.1", "enabled", "user", "shared", 1);
+	fake_write("wq0.1", "op_config", config);
+	fake_queue("wq0.2", "enabled", "user", "dedicated", 1);
+	fake_write("wq0.2", "op_config", "0x19"); /* malformed: aside */
+	fake_device(1, "enabled", 0); /* no op_cap */
+	fake_queue("wq1.0", "enabled", "user", "dedicated", 1);
+	fake_queue("wq1.1", "enabled", "user", "dedicated", 1);
+	fake_write("wq1.1", "op_config", config);
+	fake_device(2, "enabled", 0);
+	fake_write("dsa2", "op_cap", "0x1003f027d 0x0 0x0 0x0"); /* old */
+	fake_queue("wq2.0", "enabled", "user", "dedicated", 1);
+	fake_device(3, "enabled", 0);
+	/* no MEMMOVE (bit 3): the queue is not worth a mover */
+	fake_write("dsa3", "op_cap", "00000001,00000015");
+	fake_queue("wq3.0", "enabled", "user", "dedicated", 1);
+
+	ck_assert_uint_eq(ma_dsa_wq_opcodes("wq0.0"), 0x1003f027dull);
+	ck_assert_uint_eq(ma_dsa_wq_opcodes("wq0.1"), 0x100000019ull);
+	ck_assert_uint_eq(ma_dsa_wq_opcodes("wq0.2"), 0x1003f027dull);
+	ck_assert_uint_eq(ma_dsa_wq_opcodes("wq1.0"), MA_DSA_OPS_ASSUMED);
+	ck_assert_uint_eq(ma_dsa_wq_opcodes("wq1.1"), 0x100000018ull);
+	ck_assert_uint_eq(ma_dsa_wq_opcodes("wq2.0"), MA_DSA_OPS_ASSUMED);
+	ck_assert_uint_eq(ma_dsa_wq_opcodes("wq3.0"), 0x100000015ull);
+#if defined(__x86_64__)
+	ma_dsa_wq_force_cpu(1);
+
+	static const struct {
+		const char *name;
+		uint64_t want;
+	} opened[] = {
+		{ "wq0.0", 0x1003f027dull }, { "wq0.1", 0x100000019ull },
+		{ "wq1.0", MA_DSA_OPS_ASSUMED },
+	};
+
+	for (size_t i = 0; i < sizeof(opened) / sizeof(opened[0]); i++) {
+		struct data_mover_dsa *dmd = mover(opened[i].name,
+			FUTURE_NOTIFIER_NONE);
+
+		ck_assert_uint_eq(ma_dsa_mover_wq(dmd)->op_cap, opened[i].want);
+		data_mover_dsa_delete(dmd);
+	}
+	expect_new_fails("wq3.0", ENOTSUP);
+
+	/* a NULL name passes over it to the next queue */
+	static const char *const off[] = {
+		"wq0.0", "wq0.1", "wq0.2", "wq1.0", "wq1.1", "wq2.0",
+	};
+
+	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+		fake_write(off[i], "state", "disabled");
+	fake_device(4, "enabled", 0);
+	fake_queue("wq4.0", "enabled", "user", "dedicated", 1);
+
+	struct data_mover_dsa *dmd = data_mover_dsa_new(NULL,
+		FUTURE_NOTIFIER_NONE);
+
+	ck_assert_msg(dmd != NULL, "no queue opened: %s", strerror(errno));
+	ck_assert_uint_eq(ma_dsa_mover_wq(dmd)->op_cap, MA_DSA_OPS_ASSUMED);
+	data_mover_dsa_delete(dmd);
+	ma_dsa_wq_force_cpu(0);
+#endif
+	fake_end();
+}
+END_TEST
+
+/*
+ * The model's op_cap: a descriptor, batch or member whose opcode it
+ * leaves out completes with BAD_OPCODE and nothing written.
+ */
+START_TEST(test_model_op_cap)
+{
+	static struct ma_dsa_record rec[3] __attribute__((aligned(32)));
+	static struct ma_dsa_desc list[2];
+	static char a[256], b[256], want[256];
+	const uint32_t ok = MA_DSA_F_CRAV | MA_DSA_F_RCR;
+	struct ma_dsa_model_stats s;
+	struct ma_dsa_desc *d;
+	struct ma_dsa_wq *wq;
+
+	MA_ATOMIC_WORDS(rec, sizeof(rec)); /* written by the model */
+	wq = ma_dsa_model_open(NULL);
+	ck_assert_ptr_nonnull(wq);
+	ck_assert_uint_eq(wq->op_cap, 0x10000001full);
+	wq->close(wq);
+
+	/* MEMMOVE only */
+	wq = ma_dsa_model_open("op_cap=0x8");
+	ck_assert_ptr_nonnull(wq);
+	ck_assert_uint_eq(wq->op_cap, 0x8);
+	memset(a, 1, sizeof(a));
+	memset(b, 2, sizeof(b));
+	memcpy(want, b, sizeof(b));
+	d = desc_new(MA_DSA_OP_MEMFILL, ok, b, (void *)0x0303030303030303ull,
+		100, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_BAD_OPCODE);
+	d = desc_new(MA_DSA_OP_CFLUSH, ok, b, NULL, 100, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_BAD_OPCODE);
+	d = desc_new(MA_DSA_OP_NOOP, ok, NULL, NULL, 0, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_BAD_OPCODE);
+	list[0] = *desc_new(MA_DSA_OP_MEMMOVE, ok, b, a, 10, &rec[1]);
+	list[1] = *desc_new(MA_DSA_OP_MEMMOVE, ok, b + 10, a, 10, &rec[2]);
+	d = desc_new(MA_DSA_OP_BATCH, ok, NULL, list, 2, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_BAD_OPCODE);
+	ck_assert_uint_eq(ma_dsa_record_status(&rec[1]), 0);
+	ck_assert_uint_eq(ma_dsa_record_status(&rec[2]), 0);
+	ck_assert_int_eq(memcmp(b, want, sizeof(b)), 0); /* nothing */
+	ma_dsa_model_stats(wq, &s);
+	ck_assert_uint_eq(s.batches, 0);
+	ck_assert_uint_eq(s.executed, 0);
+	d = desc_new(MA_DSA_OP_MEMMOVE, ok, b, a, 100, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_SUCCESS);
+	ck_assert_int_eq(memcmp(b, a, 100), 0);
+	wq->close(wq);
+
+	/* BATCH and MEMMOVE: a member without its opcode fails alone */
+	wq = ma_dsa_model_open("op_cap=0xa");
+	ck_assert_ptr_nonnull(wq);
+	memset(b, 2, sizeof(b));
+	list[0] = *desc_new(MA_DSA_OP_MEMMOVE, ok, b, a, 10, &rec[1]);
+	list[1] = *desc_new(MA_DSA_OP_MEMFILL, ok, b + 100,
+		(void *)0x0303030303030303ull, 10, &rec[2]);
+	d = desc_new(MA_DSA_OP_BATCH, ok, NULL, list, 2, &rec[0]);
+	ck_assert_uint_eq(model_run(wq, d, &rec[0]), MA_DSA_S_BATCH_FAIL);
+	ck_assert_uint_eq(ma_dsa_record_status(&rec[1]), MA_DSA_S_SUCCESS);
+	ck_assert_uint_eq(ma_dsa_record_status(&rec[2]),
+		MA_DSA_S_BAD_OPCODE);
+	ck_assert_int_eq(memcmp(b, a, 10), 0);
+	ck_assert_int_eq(memcmp(b + 10, want + 10, sizeof(b) - 10), 0);
+	wq->close(wq);
+
+	/* the option is a number, as the others */
+	errno = 0;
+	ck_assert_ptr_null(ma_dsa_model_open("op_cap="));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_null(ma_dsa_model_open("op_cap=-1"));
+	ck_assert_ptr_null(ma_dsa_model_open("op_cap=0x8,op_cap=0x8"));
+}
+END_TEST
+
+/*
+ * The mover on a queue short of opcodes: no batches where BATCH is not
+ * offered, fills and flushes on the CPU where their opcodes are not,
+ * and no mover on a queue without MEMMOVE.
+ */
+START_TEST(test_mover_op_cap)
+{
+	static const char *const nobatch[] = {
+		"emulated:max_transfer_size=4096,op_cap=0x10000001d",
+		("emulated:mode=shared,max_transfer_size=4096,"
+			"op_cap=0x10000001d"),
+	};
+	static const char *const nofill[] = {
+		"emulated:max_transfer_size=4096,op_cap=0xb",
+		"emulated:mode=shared,max_transfer_size=4096,op_cap=0xb",
+	};
+	static const size_t ns[] = { 100, MAXT + 1, 40 * MAXT + 17 };
+	struct ma_dsa_model_stats s;
+
+	for (size_t ni = 0; ni < 3; ni++) {
+		struct data_mover_dsa *dmd = mover(nobatch[_i],
+			test_notifiers[ni]);
+		struct ma_dsa_wq *wq = ma_dsa_mover_wq(dmd);
+		struct runtime *r = ni ? runtime_new() : NULL;
+		unsigned seed = 0;
+
+		for (int k = 0; k < K_KINDS; k++)
+			for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+				run_kind(dmd, r, (enum kind)k, ns[i], 0,
+					seed++);
+		ma_dsa_model_stats(wq, &s);
+		ck_assert_uint_eq(s.batches, 0);
+		ck_assert_uint_gt(s.submitted, 40); /* the device did them */
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+
+		dmd = mover(nofill[_i], test_notifiers[ni]);
+		wq = ma_dsa_mover_wq(dmd);
+		r = ni ? runtime_new() : NULL;
+		for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+			run_kind(dmd, r, K_MEMSET, ns[i], 0, seed++);
+			run_kind(dmd, r, K_MEMSET, ns[i], VDM_F_MEM_DURABLE,
+				seed++);
+			run_kind(dmd, r, K_FLUSH, ns[i], 0, seed++);
+		}
+		ma_dsa_model_stats(wq, &s);
+		ck_assert_uint_eq(s.submitted, 0); /* the CPU did them */
+		run_kind(dmd, r, K_MEMCPY, 3 * MAXT, 0, seed++);
+		ma_dsa_model_stats(wq, &s);
+		ck_assert_uint_eq(s.batches, 1); /* copies: the device */
+		check_model_sane(dmd);
+		runtime_delete(r);
+		data_mover_dsa_delete(dmd);
+	}
+	/* no MEMMOVE: no mover */
+	expect_new_fails("emulated:op_cap=0x100000017", ENOTSUP);
+	expect_new_fails("emulated:op_cap=0", ENOTSUP);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -2393,6 +2651,9 @@ test_suite(void)
 	tcase_add_test(model, test_model_capability_flags);
 	tcase_add_test(model, test_model_list_fault);
 	tcase_add_test(model, test_model_drain);
+	tcase_add_test(model, test_opcode_parse);
+	tcase_add_test(model, test_discovery_opcodes);
+	tcase_add_test(model, test_model_op_cap);
 	suite_add_tcase(s, model);
 
 	tcase_add_loop_test(ops, test_matrix, 0,
@@ -2403,6 +2664,7 @@ test_suite(void)
 	tcase_add_loop_test(ops, test_runtime_device_word, 0, 2);
 	tcase_add_loop_test(ops, test_mover_capabilities, 0, 4);
 	tcase_add_loop_test(ops, test_write_submission, 0, 2);
+	tcase_add_loop_test(ops, test_mover_op_cap, 0, 2);
 	tcase_set_timeout(ops, 300);
 	suite_add_tcase(s, ops);
 
