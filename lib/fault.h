@@ -41,6 +41,7 @@ enum ma_test_event {
 	MA_TEST_TIMED_SLEEP, /* runtime sleeps with a timeout */
 	MA_TEST_DEFERRED_SLEEP, /* runtime sleeps until a batch's deadline */
 	MA_TEST_DEVICE_SLEEP, /* runtime sleeps timed for a device's word */
+	MA_TEST_WAKES_SLEEP, /* runtime sleeps on its wake count (any) */
 	MA_TEST_EVENTS,
 };
 

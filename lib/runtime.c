@@ -247,6 +247,7 @@ wakes_sleep(struct runtime *r, uint32_t expected, uint64_t deadline)
 		t = &timeout;
 		ma_test_note(MA_TEST_DEFERRED_SLEEP, 1);
 	}
+	ma_test_note(MA_TEST_WAKES_SLEEP, 1);
 	atomic_fetch_add_explicit(&r->sleepers, 1, memory_order_relaxed);
 	if (atomic_load_explicit(&r->wakes, memory_order_relaxed) == expected)
 		ma_park_wait((const uint32_t *)&r->wakes, expected, t);
