@@ -977,25 +977,23 @@ dsa_op_start(void *data, const struct vdm_operation *operation,
 		op_end(o); /* nothing to write (op_delete tells which) */
 		return 0;
 	}
-	if ((!(dmd->wq->gen_cap & MA_DSA_CAP_OVERLAP) && op_overlaps(o)) ||
-			!(dmd->wq->op_cap &
-			MA_DSA_OPBIT(op_opcode(operation)))) {
-		/*
-		 * the device cannot move between overlapping ranges, or
-		 * the queue does not run the opcode
-		 */
-		pthread_mutex_unlock(&o->lock);
-		ma_op_run(&ma_mem_fns_lib, operation, 0, o->total);
-		op_end(o);
-		return 0;
-	}
-	if (o->total > dmd->wq->max_transfer_size && o->ext == NULL) {
+	/*
+	 * The CPU does it, now, where the device cannot move between
+	 * overlapping ranges, the queue does not run the opcode, or there
+	 * is no room to split it.
+	 */
+	int cpu = (!(dmd->wq->gen_cap & MA_DSA_CAP_OVERLAP) &&
+		op_overlaps(o)) ||
+		!(dmd->wq->op_cap & MA_DSA_OPBIT(op_opcode(operation)));
+
+	if (!cpu && o->total > dmd->wq->max_transfer_size && o->ext == NULL) {
 		o->ext = ma_aligned_alloc(64, sizeof(*o->ext));
 		if (o->ext != NULL) /* records: the device's atomics */
 			MA_ATOMIC_WORDS(o->ext->rec, sizeof(o->ext->rec));
+		else
+			cpu = 1;
 	}
-	if (o->total > dmd->wq->max_transfer_size && o->ext == NULL) {
-		/* no room to split it: the CPU does it, now */
+	if (cpu) {
 		pthread_mutex_unlock(&o->lock);
 		ma_op_run(&ma_mem_fns_lib, operation, 0, o->total);
 		op_end(o);
